@@ -1,0 +1,77 @@
+package atlassian
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+)
+
+// Auth holds the credentials of a Transport: a Jira/Confluence personal access token sent as
+// Bearer (Jira 8.14+, doc §1.10), or HTTP Basic user/password (a Jira account, or a Crowd
+// application name and password, doc §3.1). Its printed and logged forms never show the secret.
+type Auth struct {
+	scheme string // "bearer" or "basic"
+	user   string
+	secret string
+}
+
+// BearerToken returns Auth that sends "Authorization: Bearer <token>".
+func BearerToken(token string) Auth { return Auth{scheme: "bearer", secret: token} }
+
+// BasicAuth returns Auth that sends HTTP Basic credentials.
+func BasicAuth(user, password string) Auth {
+	return Auth{scheme: "basic", user: user, secret: password}
+}
+
+// IsZero reports whether no credentials are set.
+func (a Auth) IsZero() bool { return a.scheme == "" }
+
+// String names the scheme and, for Basic, the user; the secret is always redacted.
+func (a Auth) String() string {
+	switch a.scheme {
+	case "bearer":
+		return "Bearer [REDACTED]"
+	case "basic":
+		return "Basic " + a.user + ":[REDACTED]"
+	}
+	return "none"
+}
+
+// GoString redacts the secret for %#v.
+func (a Auth) GoString() string { return a.String() }
+
+// LogValue redacts the secret when Auth is logged with slog.
+func (a Auth) LogValue() slog.Value { return slog.StringValue(a.String()) }
+
+func (a Auth) validate() error {
+	switch a.scheme {
+	case "":
+		return errors.New("no credentials: set Auth to BearerToken or BasicAuth")
+	case "bearer":
+		if a.secret == "" {
+			return errors.New("bearer token is empty")
+		}
+	case "basic":
+		if a.user == "" {
+			return errors.New("basic auth user is empty")
+		}
+		if strings.Contains(a.user, ":") {
+			return errors.New("basic auth user must not contain ':'")
+		}
+	}
+	// The message never quotes the value: it is a secret.
+	if strings.ContainsAny(a.user+a.secret, "\r\n\x00") {
+		return errors.New("credentials contain control characters")
+	}
+	return nil
+}
+
+func (a Auth) apply(r *http.Request) {
+	switch a.scheme {
+	case "bearer":
+		r.Header.Set("Authorization", "Bearer "+a.secret)
+	case "basic":
+		r.SetBasicAuth(a.user, a.secret)
+	}
+}
