@@ -1,0 +1,106 @@
+// Package presets holds the per-IdP defaults of scimbridge: for every identity
+// provider that pushes SCIM to us, a description and the quirk flags the scim
+// layer reads (and, later, the default attribute mapping). They are data files
+// embedded in the binary (data/<name>.yaml), decoded strictly, so a typo in a
+// preset fails loudly with the key it concerns.
+//
+// Every quirk flag is backed by a section of shared/docs/idp-scim-clients.md.
+// Behaviour that every IdP needs (case-insensitive ops, "True"/"False" strings,
+// value-filter paths, ...) is not a quirk: the scim layer always does it.
+package presets
+
+import (
+	"embed"
+	"fmt"
+	"io/fs"
+	"slices"
+	"strings"
+)
+
+//go:embed data/*.yaml
+var dataFS embed.FS
+
+// Quirks are the per-IdP deviations from plain RFC 7644 behaviour that the scim
+// layer applies to a tenant. The zero value is plain RFC 7644.
+type Quirks struct {
+	// PatchNoContent answers a successful PATCH of a Group with 204 No Content
+	// instead of 200 and the resource. Entra: "Update to the group PATCH
+	// request should yield an HTTP 204 No Content … Returning a body with a
+	// list of all the members isn't advisable" (idp-scim-clients.md 3.7). It
+	// covers Groups only: the Microsoft validator expects 200 for user PATCHes
+	// (8.4), while Okta and the validator accept 200 or 204 for groups (2.11
+	// item 9, 8.4).
+	PatchNoContent bool `yaml:"patch_no_content"`
+	// AlwaysReturnName puts a "name" with givenName and familyName (empty
+	// strings when unknown) into every User response: "OneLogin needs to
+	// receive in response a 'name' attribute with 'givenName' and
+	// 'familyName', even if it was not required" (idp-scim-clients.md 4).
+	AlwaysReturnName bool `yaml:"always_return_name"`
+}
+
+// Preset is the set of defaults for one IdP.
+type Preset struct {
+	// Name is the preset's name as a tenant's `preset:` key names it; it comes
+	// from the file name, not from the file.
+	Name string `yaml:"-"`
+	// Description says, for admins, which IdP and setup the preset is for.
+	Description string `yaml:"description"`
+	// Quirks are the scim layer's deviations for this IdP.
+	Quirks Quirks `yaml:"quirks"`
+}
+
+// hint explains unknown keys that are likely mistakes rather than typos.
+func hint(key string) string {
+	if key == "name" {
+		return "the preset's name is its file name"
+	}
+	return ""
+}
+
+// Names returns the names of the embedded presets, sorted.
+func Names() []string {
+	entries, err := fs.ReadDir(dataFS, "data")
+	if err != nil {
+		// Unreachable: the directory is embedded at build time. TestEmbedded
+		// fails if it ever comes back empty.
+		return nil
+	}
+	var names []string
+	for _, e := range entries {
+		if name, ok := strings.CutSuffix(e.Name(), ".yaml"); ok && !e.IsDir() {
+			names = append(names, name)
+		}
+	}
+	slices.Sort(names)
+	return names
+}
+
+// Get returns the embedded preset called name. An unknown name is an error that
+// lists the valid names. Every call decodes afresh, so callers may modify the
+// result freely.
+func Get(name string) (Preset, error) {
+	names := Names()
+	if !slices.Contains(names, name) {
+		return Preset{}, fmt.Errorf("unknown preset %q (valid: %s)", name, strings.Join(names, ", "))
+	}
+	data, err := dataFS.ReadFile("data/" + name + ".yaml")
+	if err != nil {
+		return Preset{}, fmt.Errorf("read preset %q: %w", name, err)
+	}
+	return Load(name, data)
+}
+
+// Load decodes a preset from YAML strictly: unknown keys, values of the wrong
+// type and a missing description are errors whose message names the key and
+// line. name becomes Preset.Name.
+func Load(name string, data []byte) (Preset, error) {
+	p := Preset{Name: name}
+	problems := decodeStrict(data, &p, hint)
+	if len(problems) == 0 && strings.TrimSpace(p.Description) == "" {
+		problems = append(problems, "description: required")
+	}
+	if len(problems) > 0 {
+		return Preset{}, fmt.Errorf("preset %q: %s", name, strings.Join(problems, "; "))
+	}
+	return p, nil
+}
