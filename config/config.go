@@ -1,0 +1,343 @@
+// Package config reads scimbridge's YAML configuration: the types, their
+// defaults, strict decoding (an unknown key is an error with its line), and
+// Validate, which reports every problem at once.
+//
+// Secrets never appear in the file. A key ending in _env names the environment
+// variable that holds the secret; Parse resolves it into a Secret field that
+// prints as "[redacted]" everywhere.
+package config
+
+import (
+	"crypto/sha256"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Defaults applied when a key is absent.
+const (
+	DefaultListen    = "127.0.0.1:8080"
+	DefaultDatabase  = "./scimbridge.db"
+	DefaultLogLevel  = "info"
+	DefaultPreset    = "generic"
+	DefaultRateLimit = 10 // requests per second per target
+	// Guess: a burst of 1 keeps calls evenly spaced at the target's rate, so we
+	// never exceed a server-side limiter that has no burst allowance of its own.
+	DefaultBurst   = 1
+	DefaultTimeout = 30 * time.Second
+)
+
+// Config is the whole configuration file.
+type Config struct {
+	// Listen is the host:port the HTTP server binds (SCIM, admin API, metrics).
+	Listen string `yaml:"listen" json:"listen"`
+	// Database is the SQLite file; a relative path is resolved against the
+	// config file's directory.
+	Database string `yaml:"database" json:"database"`
+	// LogLevel is debug, info, warn or error.
+	LogLevel string `yaml:"log_level" json:"log_level"`
+	// Admin configures the admin REST API.
+	Admin Admin `yaml:"admin" json:"admin"`
+	// Targets are the Atlassian products the bridge provisions into.
+	Targets []Target `yaml:"targets" json:"targets"`
+	// Tenants are the IdPs that push SCIM to the bridge, one SCIM base URL
+	// (/scim/v2/{name}) each.
+	Tenants []Tenant `yaml:"tenants" json:"tenants"`
+}
+
+// Admin configures the admin REST API.
+type Admin struct {
+	// TokenEnv names the variable holding the admin API's bearer token.
+	// Guess: when it is absent the admin API is disabled (cmd decides); an
+	// admin API without a token would be open to anyone who can reach it.
+	TokenEnv string `yaml:"token_env" json:"token_env,omitempty"`
+	// Token is resolved from TokenEnv by Parse.
+	Token Secret `yaml:"-" json:"token,omitzero"`
+}
+
+// TargetKind is the Atlassian product and deployment a target talks to.
+type TargetKind string
+
+// Target kinds.
+const (
+	KindJiraDC TargetKind = "jira-dc" // Jira Data Center REST v2
+	KindCrowd  TargetKind = "crowd"   // Crowd REST, basic auth as an application
+)
+
+// Target is one Atlassian instance.
+type Target struct {
+	// Name identifies the target in tenants' target lists, links and results.
+	Name string `yaml:"name" json:"name"`
+	// Kind selects the client.
+	Kind TargetKind `yaml:"kind" json:"kind"`
+	// URL is the base URL of the instance (http or https).
+	URL string `yaml:"url" json:"url"`
+	// TokenEnv names the variable holding a personal access token, sent as
+	// Bearer (Jira). Exclusive with User and PasswordEnv.
+	TokenEnv string `yaml:"token_env" json:"token_env,omitempty"`
+	// User is the basic-auth user name; for Crowd, the application name.
+	User string `yaml:"user" json:"user,omitempty"`
+	// PasswordEnv names the variable holding User's password (Crowd: the
+	// application password).
+	PasswordEnv string `yaml:"password_env" json:"password_env,omitempty"`
+	// RateLimit caps requests per second to this target.
+	RateLimit float64 `yaml:"rate_limit" json:"rate_limit"`
+	// Burst is how many requests may go at once before RateLimit applies.
+	Burst int `yaml:"burst" json:"burst"`
+	// Timeout bounds one HTTP request to the target.
+	Timeout Duration `yaml:"timeout" json:"timeout"`
+	// Token is resolved from TokenEnv by Parse.
+	Token Secret `yaml:"-" json:"token,omitzero"`
+	// Password is resolved from PasswordEnv by Parse.
+	Password Secret `yaml:"-" json:"password,omitzero"`
+}
+
+// targetFields is Target without its UnmarshalYAML method.
+type targetFields Target
+
+// UnmarshalYAML sets the defaults before decoding, so an explicit
+// `rate_limit: 0` stays 0 (and is reported) rather than becoming the default.
+// It uses the function form because that one keeps the decoder's strictness
+// about unknown keys; yaml.Node.Decode would not.
+func (t *Target) UnmarshalYAML(unmarshal func(any) error) error {
+	*t = Target{RateLimit: DefaultRateLimit, Burst: DefaultBurst, Timeout: Duration(DefaultTimeout)}
+	// A local type named Target (without the method, so no recursion) makes
+	// the decoder's messages say config.Target.
+	type Target targetFields
+	return unmarshal((*Target)(t))
+}
+
+// Tenant is one IdP connection: a SCIM base URL /scim/v2/{Name} with its own
+// credentials and store partition.
+type Tenant struct {
+	// Name is the URL segment and store partition: [a-z0-9-]+, unique.
+	Name string `yaml:"name" json:"name"`
+	// Preset is one of presets.Names(); default "generic".
+	Preset string `yaml:"preset" json:"preset"`
+	// TokenEnv names the variable holding the tenant's static bearer token.
+	TokenEnv string `yaml:"token_env" json:"token_env,omitempty"`
+	// TokenEnvs names more variables whose tokens are accepted too, so a
+	// token can be rotated without downtime: add the new one here, switch
+	// the IdP over, then drop the old one.
+	TokenEnvs []string `yaml:"token_envs" json:"token_envs,omitempty"`
+	// JWT accepts signed JWT bearer tokens besides (or instead of) static ones.
+	JWT *JWT `yaml:"jwt" json:"jwt,omitempty"`
+	// Tokens are resolved by Parse from TokenEnvNames(), index for index.
+	Tokens []Secret `yaml:"-" json:"tokens,omitempty"`
+}
+
+// TokenEnvNames returns TokenEnv (when set) followed by TokenEnvs: the
+// variables Tokens were resolved from, in the same order.
+func (t Tenant) TokenEnvNames() []string {
+	var names []string
+	if t.TokenEnv != "" {
+		names = append(names, t.TokenEnv)
+	}
+	return append(names, t.TokenEnvs...)
+}
+
+// TokenHashes returns the SHA-256 of every non-empty static token, which is
+// all the scim layer needs to keep: it hashes the presented bearer token and
+// compares the digests with crypto/subtle.
+func (t Tenant) TokenHashes() [][32]byte {
+	var hashes [][32]byte
+	for _, tok := range t.Tokens {
+		if !tok.IsZero() {
+			hashes = append(hashes, sha256.Sum256([]byte(tok.Reveal())))
+		}
+	}
+	return hashes
+}
+
+// JWT configures JWT bearer authentication for a tenant. Exactly one key
+// source is set: JWKSFile, JWKSURL or HS256SecretEnv.
+type JWT struct {
+	// Issuer must equal the token's iss claim.
+	Issuer string `yaml:"issuer" json:"issuer"`
+	// Audience lists the accepted aud values; the token must carry one. A
+	// single string is accepted in the file.
+	Audience Audience `yaml:"audience" json:"audience"`
+	// JWKSFile is a JWK Set file (RS256/ES256 keys); a relative path is
+	// resolved against the config file's directory.
+	JWKSFile string `yaml:"jwks_file" json:"jwks_file,omitempty"`
+	// JWKSURL is fetched for the JWK Set (RS256/ES256 keys).
+	JWKSURL string `yaml:"jwks_url" json:"jwks_url,omitempty"`
+	// HS256SecretEnv names the variable holding the HMAC key for HS256.
+	HS256SecretEnv string `yaml:"hs256_secret_env" json:"hs256_secret_env,omitempty"`
+	// HS256Secret is resolved from HS256SecretEnv by Parse.
+	HS256Secret Secret `yaml:"-" json:"hs256_secret,omitzero"`
+}
+
+// Load reads the file at path and parses it with Parse, resolving relative
+// paths against the file's directory. getenv resolves *_env keys; nil means
+// os.Getenv.
+func Load(path string, getenv func(string) string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	dir, err := filepath.Abs(filepath.Dir(path))
+	if err != nil {
+		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	c, err := Parse(data, dir, getenv)
+	if err != nil {
+		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	return c, nil
+}
+
+// Parse decodes data strictly, applies defaults, resolves relative paths
+// against baseDir ("" leaves them relative to the working directory) and
+// secrets through getenv (nil means os.Getenv), then validates. Every error is
+// a *ValidationError listing all problems found.
+func Parse(data []byte, baseDir string, getenv func(string) string) (*Config, error) {
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	c := &Config{Listen: DefaultListen, Database: DefaultDatabase, LogLevel: DefaultLogLevel}
+	if problems := decodeStrict(data, c, hint); len(problems) > 0 {
+		return nil, &ValidationError{Problems: problems}
+	}
+	for i := range c.Tenants {
+		if c.Tenants[i].Preset == "" {
+			c.Tenants[i].Preset = DefaultPreset
+		}
+	}
+	c.resolvePaths(baseDir)
+	c.resolveSecrets(getenv)
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// SlogLevel returns LogLevel as a slog.Level (info for anything unknown;
+// Validate rejects those).
+func (c *Config) SlogLevel() slog.Level {
+	switch c.LogLevel {
+	case "debug":
+		return slog.LevelDebug
+	case "warn":
+		return slog.LevelWarn
+	case "error":
+		return slog.LevelError
+	}
+	return slog.LevelInfo
+}
+
+func (c *Config) resolvePaths(baseDir string) {
+	c.Database = resolvePath(baseDir, c.Database)
+	for i := range c.Tenants {
+		if j := c.Tenants[i].JWT; j != nil {
+			j.JWKSFile = resolvePath(baseDir, j.JWKSFile)
+		}
+	}
+}
+
+func resolvePath(baseDir, p string) string {
+	if p == "" || baseDir == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(baseDir, p)
+}
+
+func (c *Config) resolveSecrets(getenv func(string) string) {
+	lookup := func(name string) Secret {
+		if name == "" {
+			return Secret{}
+		}
+		return NewSecret(getenv(name))
+	}
+	c.Admin.Token = lookup(c.Admin.TokenEnv)
+	for i := range c.Targets {
+		t := &c.Targets[i]
+		t.Token = lookup(t.TokenEnv)
+		t.Password = lookup(t.PasswordEnv)
+	}
+	for i := range c.Tenants {
+		t := &c.Tenants[i]
+		t.Tokens = nil
+		for _, name := range t.TokenEnvNames() {
+			t.Tokens = append(t.Tokens, lookup(name))
+		}
+		if t.JWT != nil {
+			t.JWT.HS256Secret = lookup(t.JWT.HS256SecretEnv)
+		}
+	}
+}
+
+// hint explains unknown keys that look like a secret written into the file.
+func hint(key string) string {
+	const why = "secrets never go in the config file: put it in an environment variable and name that with "
+	switch key {
+	case "token":
+		return why + "token_env"
+	case "secret":
+		return why + "token_env, or hs256_secret_env in a jwt block"
+	case "tokens":
+		return why + "token_envs"
+	case "password":
+		return why + "password_env"
+	case "hs256_secret":
+		return why + "hs256_secret_env"
+	}
+	return ""
+}
+
+// Duration is a time.Duration written in Go syntax (30s, 1m30s) in the file.
+type Duration time.Duration
+
+// UnmarshalYAML parses Go duration syntax; a bare number is rejected, since
+// its unit would be a guess.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode {
+		if v, err := time.ParseDuration(n.Value); err == nil {
+			*d = Duration(v)
+			return nil
+		}
+	}
+	return &yaml.TypeError{Errors: []string{fmt.Sprintf(
+		"line %d: %s: want a duration in Go syntax such as 30s or 1m30s", n.Line, n.ShortTag())}}
+}
+
+// String formats the duration in Go syntax.
+func (d Duration) String() string { return time.Duration(d).String() }
+
+// MarshalYAML writes the duration in Go syntax.
+func (d Duration) MarshalYAML() (any, error) { return d.String(), nil }
+
+// MarshalJSON writes the duration in Go syntax, as a string.
+func (d Duration) MarshalJSON() ([]byte, error) { return fmt.Appendf(nil, "%q", d.String()), nil }
+
+// Audience is a list of accepted JWT audiences, written in the file either as
+// one string or as a list of strings (as the aud claim itself may be).
+type Audience []string
+
+// UnmarshalYAML accepts a string or a list of strings.
+func (a *Audience) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode {
+		*a = Audience{n.Value}
+		return nil
+	}
+	if n.Kind == yaml.SequenceNode {
+		list := make(Audience, 0, len(n.Content))
+		for _, item := range n.Content {
+			if item.Kind != yaml.ScalarNode || item.ShortTag() == "!!null" {
+				list = nil
+				break
+			}
+			list = append(list, item.Value)
+		}
+		if list != nil {
+			*a = list
+			return nil
+		}
+	}
+	return &yaml.TypeError{Errors: []string{fmt.Sprintf(
+		"line %d: %s: want a string or a list of strings", n.Line, n.ShortTag())}}
+}
