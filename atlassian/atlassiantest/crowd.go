@@ -1,0 +1,914 @@
+package atlassiantest
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// crowdErrorBody is Crowd's error body (atlassian-api.md 3.2).
+type crowdErrorBody struct {
+	Reason  string `json:"reason"`
+	Message string `json:"message"`
+}
+
+func (e *Emulator) crowdError(c *call, status int, reason, msg string) {
+	e.writeJSON(c.w, status, crowdErrorBody{Reason: reason, Message: msg})
+}
+
+// Crowd messages: "User <x> does not exist" is verified (atlassian-api.md 3.2, 8); the others
+// are Guesses in the same style.
+func crowdUserNotFound(name string) string  { return "User <" + name + "> does not exist" }
+func crowdGroupNotFound(name string) string { return "Group <" + name + "> does not exist" }
+
+// serveCrowd dispatches the Crowd usermanagement paths (atlassian-api.md 3.4).
+func (e *Emulator) serveCrowd(c *call) {
+	m := c.r.Method
+	switch c.sub {
+	case "user":
+		switch m {
+		case http.MethodGet:
+			e.crowdGetUser(c)
+		case http.MethodPost:
+			e.crowdCreateUser(c)
+		case http.MethodPut:
+			e.crowdUpdateUser(c)
+		case http.MethodDelete:
+			e.crowdDeleteUser(c)
+		default:
+			methodNotAllowed(c.w, "GET, POST, PUT, DELETE")
+		}
+	case "user/rename":
+		if m != http.MethodPost {
+			methodNotAllowed(c.w, "POST")
+			return
+		}
+		e.crowdRenameUser(c)
+	case "user/password":
+		switch m {
+		case http.MethodPut, http.MethodDelete:
+			e.crowdPassword(c, m == http.MethodPut)
+		default:
+			methodNotAllowed(c.w, "PUT, DELETE")
+		}
+	case "user/attribute":
+		if m != http.MethodGet {
+			methodNotAllowed(c.w, "GET")
+			return
+		}
+		e.crowdUserAttributes(c)
+	case "user/group/direct", "user/group/nested":
+		switch {
+		case m == http.MethodGet:
+			e.crowdUserGroups(c)
+		case m == http.MethodPost && c.sub == "user/group/direct":
+			e.crowdAddMembership(c, false)
+		case m == http.MethodDelete && c.sub == "user/group/direct":
+			e.crowdRemoveMembership(c)
+		default:
+			methodNotAllowed(c.w, "GET, POST, DELETE")
+		}
+	case "group":
+		switch m {
+		case http.MethodGet:
+			e.crowdGetGroup(c)
+		case http.MethodPost:
+			e.crowdCreateGroup(c)
+		case http.MethodPut:
+			e.crowdUpdateGroup(c)
+		case http.MethodDelete:
+			e.crowdDeleteGroup(c)
+		default:
+			methodNotAllowed(c.w, "GET, POST, PUT, DELETE")
+		}
+	case "group/user/direct", "group/user/nested":
+		switch {
+		case m == http.MethodGet:
+			e.crowdGroupUsers(c)
+		case m == http.MethodPost && c.sub == "group/user/direct":
+			e.crowdAddMembership(c, true)
+		case m == http.MethodDelete && c.sub == "group/user/direct":
+			e.crowdRemoveMembership(c)
+		default:
+			methodNotAllowed(c.w, "GET, POST, DELETE")
+		}
+	case "group/child-group/direct", "group/child-group/nested", "group/parent-group/direct", "group/parent-group/nested":
+		if m != http.MethodGet {
+			methodNotAllowed(c.w, "GET")
+			return
+		}
+		e.crowdNestedGroups(c)
+	case "group/membership":
+		if m != http.MethodGet {
+			methodNotAllowed(c.w, "GET")
+			return
+		}
+		e.crowdAllMemberships(c)
+	case "search":
+		switch m {
+		case http.MethodGet, http.MethodPost:
+			e.crowdSearch(c)
+		default:
+			methodNotAllowed(c.w, "GET, POST")
+		}
+	default:
+		// Guess (3.2): Crowd's answer to an unknown resource.
+		e.crowdError(c, http.StatusNotFound, "OPERATION_FAILED", "No resource at "+c.r.URL.Path)
+	}
+}
+
+// --- JSON shapes (atlassian-api.md 3.3, 3.4) ---
+
+type crowdLink struct {
+	Href string `json:"href"`
+	Rel  string `json:"rel"`
+}
+
+type crowdAttribute struct {
+	Name   string   `json:"name"`
+	Values []string `json:"values"`
+}
+
+type crowdAttributes struct {
+	Attributes []crowdAttribute `json:"attributes"`
+	Link       crowdLink        `json:"link"`
+}
+
+type crowdPasswordLink struct {
+	Link crowdLink `json:"link"`
+}
+
+type crowdUserJSON struct {
+	Expand      string            `json:"expand"`
+	Link        crowdLink         `json:"link"`
+	Name        string            `json:"name"`
+	Key         string            `json:"key"`
+	FirstName   string            `json:"first-name"`
+	LastName    string            `json:"last-name"`
+	DisplayName string            `json:"display-name"`
+	Email       string            `json:"email"`
+	Password    crowdPasswordLink `json:"password"`
+	Active      bool              `json:"active"`
+	Attributes  crowdAttributes   `json:"attributes"`
+}
+
+// crowdRef is the minimal {"link","name"} entry of unexpanded lists.
+type crowdRef struct {
+	Link crowdLink `json:"link"`
+	Name string    `json:"name"`
+}
+
+type crowdGroupJSON struct {
+	Expand      string          `json:"expand"`
+	Link        crowdLink       `json:"link"`
+	Name        string          `json:"name"`
+	Description string          `json:"description"`
+	Type        string          `json:"type"`
+	Active      bool            `json:"active"`
+	Attributes  crowdAttributes `json:"attributes"`
+}
+
+func (c *call) crowdURL(path, param, value string) string {
+	return c.origin + c.root + path + "?" + param + "=" + url.QueryEscape(value)
+}
+
+// crowdUser renders u; call with e.mu held. With expandAttributes the attribute list carries
+// lastAuthenticated. Guess (3.3 [U]): Crowd keeps the last login as the lastAuthenticated
+// attribute (milliseconds since the epoch); the emulator shares Jira's key with the Crowd face.
+func (e *Emulator) crowdUser(c *call, u *user, expandAttributes bool) crowdUserJSON {
+	out := crowdUserJSON{
+		Expand: "attributes", Link: crowdLink{c.crowdURL("/user", "username", u.name), "self"},
+		Name: u.name, Key: u.key, FirstName: u.firstName, LastName: u.lastName, DisplayName: u.displayName,
+		Email: u.email, Active: u.active,
+		Password: crowdPasswordLink{crowdLink{c.crowdURL("/user/password", "username", u.name), "edit"}},
+		Attributes: crowdAttributes{
+			Attributes: []crowdAttribute{},
+			Link:       crowdLink{c.crowdURL("/user/attribute", "username", u.name), "self"},
+		},
+	}
+	if expandAttributes && !u.lastLogin.IsZero() {
+		out.Attributes.Attributes = append(out.Attributes.Attributes,
+			crowdAttribute{Name: "lastAuthenticated", Values: []string{strconv.FormatInt(u.lastLogin.UnixMilli(), 10)}})
+	}
+	return out
+}
+
+func (e *Emulator) crowdGroup(c *call, g *group) crowdGroupJSON {
+	return crowdGroupJSON{
+		Expand: "attributes", Link: crowdLink{c.crowdURL("/group", "groupname", g.name), "self"},
+		Name: g.name, Description: g.description, Type: "GROUP", Active: g.active,
+		Attributes: crowdAttributes{
+			Attributes: []crowdAttribute{},
+			Link:       crowdLink{c.crowdURL("/group/attribute", "groupname", g.name), "self"},
+		},
+	}
+}
+
+func expands(raw, what string) bool {
+	v, _ := query(raw, "expand")
+	for _, p := range strings.Split(v, ",") {
+		if strings.TrimSpace(p) == what {
+			return true
+		}
+	}
+	return false
+}
+
+// --- users ---
+
+func (e *Emulator) crowdUsernameParam(c *call) (string, bool) {
+	name, _ := query(c.r.URL.RawQuery, "username")
+	if name == "" {
+		e.crowdError(c, http.StatusBadRequest, "ILLEGAL_ARGUMENT", "username query parameter must be given")
+		return "", false
+	}
+	return name, true
+}
+
+func (e *Emulator) crowdGroupnameParam(c *call) (string, bool) {
+	name, _ := query(c.r.URL.RawQuery, "groupname")
+	if name == "" {
+		e.crowdError(c, http.StatusBadRequest, "ILLEGAL_ARGUMENT", "groupname query parameter must be given")
+		return "", false
+	}
+	return name, true
+}
+
+func (e *Emulator) crowdGetUser(c *call) {
+	raw := c.r.URL.RawQuery
+	username, _ := query(raw, "username")
+	key, _ := query(raw, "key")
+	if username == "" && key == "" {
+		e.crowdError(c, http.StatusBadRequest, "ILLEGAL_ARGUMENT", "username query parameter must be given")
+		return
+	}
+	attrs := expands(raw, "attributes")
+	e.mu.RLock()
+	u := e.lookup(username, key)
+	if u == nil {
+		e.mu.RUnlock()
+		e.crowdError(c, http.StatusNotFound, "USER_NOT_FOUND", crowdUserNotFound(username+key))
+		return
+	}
+	out := e.crowdUser(c, u, attrs)
+	e.mu.RUnlock()
+	e.writeJSON(c.w, http.StatusOK, &out)
+}
+
+// crowdUserIn is the user entity a client sends (atlassian-api.md 3.3).
+type crowdUserIn struct {
+	Name        *string         `json:"name"`
+	Password    *crowdPassword  `json:"password"`
+	Active      json.RawMessage `json:"active"`
+	FirstName   *string         `json:"first-name"`
+	LastName    *string         `json:"last-name"`
+	DisplayName *string         `json:"display-name"`
+	Email       *string         `json:"email"`
+}
+
+type crowdPassword struct {
+	Value *string `json:"value"`
+}
+
+func (in *crowdUserIn) active(def bool) (bool, error) {
+	if in.Active == nil {
+		return def, nil
+	}
+	return parseBool(in.Active)
+}
+
+// display returns the display name, built from first and last name when absent.
+func (in *crowdUserIn) display() string {
+	if d := deref(in.DisplayName); d != "" {
+		return d
+	}
+	return strings.TrimSpace(deref(in.FirstName) + " " + deref(in.LastName))
+}
+
+func (e *Emulator) crowdCreateUser(c *call) {
+	var in crowdUserIn
+	if err := decodeJSON(c.r, &in); err != nil {
+		e.crowdError(c, http.StatusBadRequest, "ILLEGAL_ARGUMENT", err.Error())
+		return
+	}
+	name := deref(in.Name)
+	if strings.TrimSpace(name) == "" || len(name) > 255 {
+		e.crowdError(c, http.StatusBadRequest, "INVALID_USER", "User name must be given")
+		return
+	}
+	active, err := in.active(true)
+	if err != nil {
+		e.crowdError(c, http.StatusBadRequest, "INVALID_USER", "active: "+err.Error())
+		return
+	}
+	// Guess (3.3): a user created without a password gets an unusable one rather than a refusal.
+	password := ""
+	if in.Password != nil {
+		password = deref(in.Password.Value)
+	}
+	first, last := deref(in.FirstName), deref(in.LastName)
+	display := in.display()
+	if first == "" && last == "" {
+		first, last = splitName(display)
+	}
+	now := e.now()
+	e.mu.Lock()
+	u, err := e.dir.createUser(newUser{
+		name: name, displayName: display, firstName: first, lastName: last,
+		email: deref(in.Email), password: password, active: active,
+	}, now, true)
+	if err != nil {
+		e.mu.Unlock()
+		// 400 INVALID_USER for an existing user (atlassian-api.md 3.4). Guess: the text.
+		e.crowdError(c, http.StatusBadRequest, "INVALID_USER", "User <"+name+"> already exists")
+		return
+	}
+	out := e.crowdUser(c, u, false)
+	e.mu.Unlock()
+	c.w.Header()["Location"] = []string{out.Link.Href}
+	e.writeJSON(c.w, http.StatusCreated, &out)
+}
+
+// crowdUpdateUser: PUT /user is a full replace; omitted first-name, last-name, display-name and
+// email are blanked (atlassian-api.md 3.4). The body's name must equal the username parameter.
+// Guess (3.4): an omitted "active" keeps the current value; names compare case-insensitively.
+func (e *Emulator) crowdUpdateUser(c *call) {
+	username, ok := e.crowdUsernameParam(c)
+	if !ok {
+		return
+	}
+	var in crowdUserIn
+	if err := decodeJSON(c.r, &in); err != nil {
+		e.crowdError(c, http.StatusBadRequest, "ILLEGAL_ARGUMENT", err.Error())
+		return
+	}
+	if !strings.EqualFold(deref(in.Name), username) {
+		e.crowdError(c, http.StatusBadRequest, "INVALID_USER",
+			"User name in the body <"+deref(in.Name)+"> does not match the username parameter <"+username+">")
+		return
+	}
+	now := e.now()
+	e.mu.Lock()
+	u := e.dir.user(username)
+	if u == nil {
+		e.mu.Unlock()
+		e.crowdError(c, http.StatusNotFound, "USER_NOT_FOUND", crowdUserNotFound(username))
+		return
+	}
+	active, err := in.active(u.active)
+	if err != nil {
+		e.mu.Unlock()
+		e.crowdError(c, http.StatusBadRequest, "INVALID_USER", "active: "+err.Error())
+		return
+	}
+	if err := e.dir.setActive(u, active, now); err != nil {
+		e.mu.Unlock()
+		e.crowdLicence(c)
+		return
+	}
+	u.firstName, u.lastName = deref(in.FirstName), deref(in.LastName)
+	u.displayName = deref(in.DisplayName)
+	u.email = deref(in.Email)
+	if in.Password != nil && in.Password.Value != nil {
+		u.password = *in.Password.Value
+	}
+	u.updated = now
+	e.mu.Unlock()
+	c.w.WriteHeader(http.StatusNoContent)
+}
+
+// crowdLicence answers a change that would exceed the Jira licence through the Crowd face.
+// Guess (1.9, 3.2): Jira-as-user-server refuses it like any failed operation.
+func (e *Emulator) crowdLicence(c *call) {
+	e.crowdError(c, http.StatusBadRequest, "OPERATION_FAILED", msgLicence)
+}
+
+// crowdRenameUser: POST /user/rename?username=old {"new-name":"new"} → 200 + user
+// (atlassian-api.md 3.4). Guess (3.4 [U]): the RenameEntity field name "new-name".
+func (e *Emulator) crowdRenameUser(c *call) {
+	username, ok := e.crowdUsernameParam(c)
+	if !ok {
+		return
+	}
+	var in struct {
+		NewName *string `json:"new-name"`
+	}
+	if err := decodeJSON(c.r, &in); err != nil {
+		e.crowdError(c, http.StatusBadRequest, "ILLEGAL_ARGUMENT", err.Error())
+		return
+	}
+	newName := deref(in.NewName)
+	if strings.TrimSpace(newName) == "" || len(newName) > 255 {
+		e.crowdError(c, http.StatusBadRequest, "INVALID_USER", "new-name must be given")
+		return
+	}
+	now := e.now()
+	e.mu.Lock()
+	u := e.dir.user(username)
+	if u == nil {
+		e.mu.Unlock()
+		e.crowdError(c, http.StatusNotFound, "USER_NOT_FOUND", crowdUserNotFound(username))
+		return
+	}
+	if err := e.dir.renameUser(u, newName, now); err != nil {
+		e.mu.Unlock()
+		e.crowdError(c, http.StatusBadRequest, "INVALID_USER", "User <"+newName+"> already exists")
+		return
+	}
+	out := e.crowdUser(c, u, false)
+	e.mu.Unlock()
+	e.writeJSON(c.w, http.StatusOK, &out)
+}
+
+// crowdDeleteUser: 204 (atlassian-api.md 3.4). Guess (1.6, 3.2): Jira-as-user-server keeps its
+// delete veto for users who own content and reports it as OPERATION_FAILED.
+func (e *Emulator) crowdDeleteUser(c *call) {
+	username, ok := e.crowdUsernameParam(c)
+	if !ok {
+		return
+	}
+	e.mu.Lock()
+	u := e.dir.user(username)
+	if u == nil {
+		e.mu.Unlock()
+		e.crowdError(c, http.StatusNotFound, "USER_NOT_FOUND", crowdUserNotFound(username))
+		return
+	}
+	name := u.name
+	err := e.dir.deleteUser(u)
+	e.mu.Unlock()
+	if err != nil {
+		e.crowdError(c, http.StatusBadRequest, "OPERATION_FAILED", "Cannot delete user <"+name+"> because they own content")
+		return
+	}
+	c.w.WriteHeader(http.StatusNoContent)
+}
+
+// crowdPassword: PUT {"value":"…"} sets, DELETE clears; 204 (atlassian-api.md 3.4).
+func (e *Emulator) crowdPassword(c *call, set bool) {
+	username, ok := e.crowdUsernameParam(c)
+	if !ok {
+		return
+	}
+	var value string
+	if set {
+		var in crowdPassword
+		if err := decodeJSON(c.r, &in); err != nil {
+			e.crowdError(c, http.StatusBadRequest, "ILLEGAL_ARGUMENT", err.Error())
+			return
+		}
+		if deref(in.Value) == "" {
+			e.crowdError(c, http.StatusBadRequest, "INVALID_CREDENTIAL", "Password must be given")
+			return
+		}
+		value = *in.Value
+	}
+	e.mu.Lock()
+	u := e.dir.user(username)
+	if u == nil {
+		e.mu.Unlock()
+		e.crowdError(c, http.StatusNotFound, "USER_NOT_FOUND", crowdUserNotFound(username))
+		return
+	}
+	u.password = value
+	u.updated = e.now()
+	e.mu.Unlock()
+	c.w.WriteHeader(http.StatusNoContent)
+}
+
+func (e *Emulator) crowdUserAttributes(c *call) {
+	username, ok := e.crowdUsernameParam(c)
+	if !ok {
+		return
+	}
+	e.mu.RLock()
+	u := e.dir.user(username)
+	if u == nil {
+		e.mu.RUnlock()
+		e.crowdError(c, http.StatusNotFound, "USER_NOT_FOUND", crowdUserNotFound(username))
+		return
+	}
+	out := e.crowdUser(c, u, true).Attributes
+	e.mu.RUnlock()
+	e.writeJSON(c.w, http.StatusOK, &out)
+}
+
+// --- paging ---
+
+// crowdPaging reads start-index and max-results (atlassian-api.md 3.4: no total, no isLast).
+// Guess (3.4): max-results defaults to 1000 and -1 means all results (Crowd's ALL_RESULTS).
+func (e *Emulator) crowdPaging(c *call) (start, maxResults int, ok bool) {
+	raw := c.r.URL.RawQuery
+	start, ok1 := intParam(raw, "start-index", 0)
+	maxResults = 1000
+	ok2 := true
+	if v, present := query(raw, "max-results"); present && v != "" {
+		n, err := strconv.Atoi(v)
+		switch {
+		case err != nil || n < -1:
+			ok2 = false
+		case n == -1:
+			maxResults = int(^uint(0) >> 1)
+		default:
+			maxResults = n
+		}
+	}
+	if !ok1 || !ok2 {
+		e.crowdError(c, http.StatusBadRequest, "ILLEGAL_ARGUMENT", "start-index and max-results must be integers")
+		return 0, 0, false
+	}
+	return start, maxResults, true
+}
+
+// window returns the [start, start+max) bounds clipped to n.
+func window(n, start, maxResults int) (int, int) {
+	if start >= n {
+		return n, n
+	}
+	return start, start + min(maxResults, n-start)
+}
+
+// --- memberships ---
+
+type crowdUserList struct {
+	Expand string `json:"expand"`
+	Users  any    `json:"users"`
+}
+
+type crowdGroupList struct {
+	Expand string `json:"expand"`
+	Groups any    `json:"groups"`
+}
+
+// crowdUserGroups: GET /user/group/direct?username=u lists the user's groups; with &groupname=g it
+// answers 200 if u is a member and 404 if not (atlassian-api.md 3.4). Without nested groups,
+// /nested equals /direct.
+func (e *Emulator) crowdUserGroups(c *call) {
+	username, ok := e.crowdUsernameParam(c)
+	if !ok {
+		return
+	}
+	raw := c.r.URL.RawQuery
+	start, maxResults, ok := e.crowdPaging(c)
+	if !ok {
+		return
+	}
+	groupname, one := query(raw, "groupname")
+	expand := expands(raw, "group")
+	e.mu.RLock()
+	u := e.dir.user(username)
+	if u == nil {
+		e.mu.RUnlock()
+		e.crowdError(c, http.StatusNotFound, "USER_NOT_FOUND", crowdUserNotFound(username))
+		return
+	}
+	if one {
+		g := e.dir.group(groupname)
+		if g == nil || !isMember(g, u) {
+			e.mu.RUnlock()
+			e.crowdError(c, http.StatusNotFound, "MEMBERSHIP_NOT_FOUND", "User <"+u.name+"> is not a member of <"+groupname+">")
+			return
+		}
+		out := crowdRef{Link: crowdLink{c.crowdURL("/group", "groupname", g.name), "self"}, Name: g.name}
+		e.mu.RUnlock()
+		e.writeJSON(c.w, http.StatusOK, &out)
+		return
+	}
+	from, to := window(len(u.groups), start, maxResults)
+	out := crowdGroupList{Expand: "group"}
+	if expand {
+		list := make([]crowdGroupJSON, 0, to-from)
+		for _, g := range u.groups[from:to] {
+			list = append(list, e.crowdGroup(c, g))
+		}
+		out.Groups = list
+	} else {
+		list := make([]crowdRef, 0, to-from)
+		for _, g := range u.groups[from:to] {
+			list = append(list, crowdRef{Link: crowdLink{c.crowdURL("/group", "groupname", g.name), "self"}, Name: g.name})
+		}
+		out.Groups = list
+	}
+	e.mu.RUnlock()
+	e.writeJSON(c.w, http.StatusOK, &out)
+}
+
+// crowdGroupUsers: GET /group/user/direct?groupname=g lists members; with &username=u it is the
+// membership check (200 member, 404 not) (atlassian-api.md 3.4).
+func (e *Emulator) crowdGroupUsers(c *call) {
+	groupname, ok := e.crowdGroupnameParam(c)
+	if !ok {
+		return
+	}
+	raw := c.r.URL.RawQuery
+	start, maxResults, ok := e.crowdPaging(c)
+	if !ok {
+		return
+	}
+	username, one := query(raw, "username")
+	expand := expands(raw, "user")
+	e.mu.RLock()
+	g := e.dir.group(groupname)
+	if g == nil {
+		e.mu.RUnlock()
+		e.crowdError(c, http.StatusNotFound, "GROUP_NOT_FOUND", crowdGroupNotFound(groupname))
+		return
+	}
+	if one {
+		u := e.dir.user(username)
+		if u == nil || !isMember(g, u) {
+			e.mu.RUnlock()
+			e.crowdError(c, http.StatusNotFound, "MEMBERSHIP_NOT_FOUND", "User <"+username+"> is not a member of <"+g.name+">")
+			return
+		}
+		out := crowdRef{Link: crowdLink{c.crowdURL("/user", "username", u.name), "self"}, Name: u.name}
+		e.mu.RUnlock()
+		e.writeJSON(c.w, http.StatusOK, &out)
+		return
+	}
+	from, to := window(len(g.members), start, maxResults)
+	out := crowdUserList{Expand: "user", Users: e.crowdUsers(c, g.members[from:to], expand)}
+	e.mu.RUnlock()
+	e.writeJSON(c.w, http.StatusOK, &out)
+}
+
+// crowdUsers renders a user list, expanded or as {link,name} refs; call with e.mu held.
+func (e *Emulator) crowdUsers(c *call, users []*user, expand bool) any {
+	if expand {
+		list := make([]crowdUserJSON, 0, len(users))
+		for _, u := range users {
+			list = append(list, e.crowdUser(c, u, false))
+		}
+		return list
+	}
+	list := make([]crowdRef, 0, len(users))
+	for _, u := range users {
+		list = append(list, crowdRef{Link: crowdLink{c.crowdURL("/user", "username", u.name), "self"}, Name: u.name})
+	}
+	return list
+}
+
+// crowdAddMembership: POST /user/group/direct?username=u {"name":"g"} or POST
+// /group/user/direct?groupname=g {"name":"u"} → 201. The entity named in the query is 404 when
+// missing, the one in the body 400; an existing membership is 409 MEMBERSHIP_ALREADY_EXISTS
+// (atlassian-api.md 3.4 [V GOCROWD], mirror form [I]).
+func (e *Emulator) crowdAddMembership(c *call, groupInQuery bool) {
+	var qname string
+	var ok bool
+	if groupInQuery {
+		qname, ok = e.crowdGroupnameParam(c)
+	} else {
+		qname, ok = e.crowdUsernameParam(c)
+	}
+	if !ok {
+		return
+	}
+	var in struct {
+		Name *string `json:"name"`
+	}
+	if err := decodeJSON(c.r, &in); err != nil {
+		e.crowdError(c, http.StatusBadRequest, "ILLEGAL_ARGUMENT", err.Error())
+		return
+	}
+	username, groupname := qname, deref(in.Name)
+	if groupInQuery {
+		username, groupname = groupname, username
+	}
+	now := e.now()
+	e.mu.Lock()
+	u, g := e.dir.user(username), e.dir.group(groupname)
+	userStatus, groupStatus := http.StatusNotFound, http.StatusBadRequest
+	if groupInQuery {
+		userStatus, groupStatus = http.StatusBadRequest, http.StatusNotFound
+	}
+	var err error
+	switch {
+	case groupInQuery && g == nil:
+		err = errGroupNotFound
+	case u == nil:
+		err = ErrUserNotFound
+	case g == nil:
+		err = errGroupNotFound
+	default:
+		err = e.dir.addMember(g, u, now)
+		username, groupname = u.name, g.name // display case, read under the lock
+	}
+	e.mu.Unlock()
+	switch {
+	case err == nil:
+		// Guess (3.4): 201 with a Location header and no body.
+		c.w.Header()["Location"] = []string{c.crowdURL("/group/user/direct", "groupname", groupname) + "&username=" + url.QueryEscape(username)}
+		c.w.WriteHeader(http.StatusCreated)
+	case errors.Is(err, ErrUserNotFound):
+		e.crowdError(c, userStatus, "USER_NOT_FOUND", crowdUserNotFound(username))
+	case errors.Is(err, errGroupNotFound):
+		e.crowdError(c, groupStatus, "GROUP_NOT_FOUND", crowdGroupNotFound(groupname))
+	case errors.Is(err, errAlreadyMember):
+		// Guess (8 [U message]).
+		e.crowdError(c, http.StatusConflict, "MEMBERSHIP_ALREADY_EXISTS",
+			"User <"+username+"> is already a direct member of <"+groupname+">")
+	case errors.Is(err, errLicenceExceeded):
+		e.crowdLicence(c)
+	default:
+		e.crowdError(c, http.StatusBadRequest, "OPERATION_FAILED", err.Error())
+	}
+}
+
+// crowdRemoveMembership: DELETE /user/group/direct?username=u&groupname=g or
+// /group/user/direct?groupname=g&username=u → 204; 404 with USER_NOT_FOUND, GROUP_NOT_FOUND or
+// MEMBERSHIP_NOT_FOUND (atlassian-api.md 3.4).
+func (e *Emulator) crowdRemoveMembership(c *call) {
+	raw := c.r.URL.RawQuery
+	username, _ := query(raw, "username")
+	groupname, _ := query(raw, "groupname")
+	if username == "" || groupname == "" {
+		e.crowdError(c, http.StatusBadRequest, "ILLEGAL_ARGUMENT", "username and groupname query parameters must be given")
+		return
+	}
+	now := e.now()
+	e.mu.Lock()
+	u, g := e.dir.user(username), e.dir.group(groupname)
+	var err error
+	switch {
+	case u == nil:
+		err = ErrUserNotFound
+	case g == nil:
+		err = errGroupNotFound
+	default:
+		err = e.dir.removeMember(g, u, now)
+	}
+	e.mu.Unlock()
+	switch {
+	case err == nil:
+		c.w.WriteHeader(http.StatusNoContent)
+	case errors.Is(err, ErrUserNotFound):
+		e.crowdError(c, http.StatusNotFound, "USER_NOT_FOUND", crowdUserNotFound(username))
+	case errors.Is(err, errGroupNotFound):
+		e.crowdError(c, http.StatusNotFound, "GROUP_NOT_FOUND", crowdGroupNotFound(groupname))
+	default:
+		e.crowdError(c, http.StatusNotFound, "MEMBERSHIP_NOT_FOUND", "User <"+username+"> is not a direct member of <"+groupname+">")
+	}
+}
+
+// --- groups ---
+
+func (e *Emulator) crowdGetGroup(c *call) {
+	name, ok := e.crowdGroupnameParam(c)
+	if !ok {
+		return
+	}
+	e.mu.RLock()
+	g := e.dir.group(name)
+	if g == nil {
+		e.mu.RUnlock()
+		e.crowdError(c, http.StatusNotFound, "GROUP_NOT_FOUND", crowdGroupNotFound(name))
+		return
+	}
+	out := e.crowdGroup(c, g)
+	e.mu.RUnlock()
+	e.writeJSON(c.w, http.StatusOK, &out)
+}
+
+type crowdGroupIn struct {
+	Name        *string         `json:"name"`
+	Description *string         `json:"description"`
+	Type        *string         `json:"type"`
+	Active      json.RawMessage `json:"active"`
+}
+
+// crowdCreateGroup: POST /group → 201; an existing or invalid group is 400 INVALID_GROUP
+// (atlassian-api.md 3.4).
+func (e *Emulator) crowdCreateGroup(c *call) {
+	var in crowdGroupIn
+	if err := decodeJSON(c.r, &in); err != nil {
+		e.crowdError(c, http.StatusBadRequest, "ILLEGAL_ARGUMENT", err.Error())
+		return
+	}
+	if t := deref(in.Type); t != "" && t != "GROUP" {
+		e.crowdError(c, http.StatusBadRequest, "INVALID_GROUP", "Group type must be GROUP")
+		return
+	}
+	active := true
+	if in.Active != nil {
+		b, err := parseBool(in.Active)
+		if err != nil {
+			e.crowdError(c, http.StatusBadRequest, "INVALID_GROUP", "active: "+err.Error())
+			return
+		}
+		active = b
+	}
+	name := deref(in.Name)
+	e.mu.Lock()
+	g, err := e.dir.createGroup(name, deref(in.Description))
+	if err != nil {
+		e.mu.Unlock()
+		msg := "Group <" + name + "> already exists" // Guess (3.4): the text
+		if errors.Is(err, errGroupNameInvalid) {
+			msg = "Group name must be given"
+		}
+		e.crowdError(c, http.StatusBadRequest, "INVALID_GROUP", msg)
+		return
+	}
+	g.active = active
+	out := e.crowdGroup(c, g)
+	e.mu.Unlock()
+	c.w.Header()["Location"] = []string{out.Link.Href}
+	e.writeJSON(c.w, http.StatusCreated, &out)
+}
+
+// crowdUpdateGroup: PUT /group?groupname=g with the full entity → 204 (atlassian-api.md 3.4).
+func (e *Emulator) crowdUpdateGroup(c *call) {
+	name, ok := e.crowdGroupnameParam(c)
+	if !ok {
+		return
+	}
+	var in crowdGroupIn
+	if err := decodeJSON(c.r, &in); err != nil {
+		e.crowdError(c, http.StatusBadRequest, "ILLEGAL_ARGUMENT", err.Error())
+		return
+	}
+	if !strings.EqualFold(deref(in.Name), name) {
+		e.crowdError(c, http.StatusBadRequest, "INVALID_GROUP", "Group name in the body does not match the groupname parameter")
+		return
+	}
+	active := true
+	if in.Active != nil {
+		b, err := parseBool(in.Active)
+		if err != nil {
+			e.crowdError(c, http.StatusBadRequest, "INVALID_GROUP", "active: "+err.Error())
+			return
+		}
+		active = b
+	}
+	e.mu.Lock()
+	g := e.dir.group(name)
+	if g == nil {
+		e.mu.Unlock()
+		e.crowdError(c, http.StatusNotFound, "GROUP_NOT_FOUND", crowdGroupNotFound(name))
+		return
+	}
+	g.description, g.active = deref(in.Description), active
+	e.mu.Unlock()
+	c.w.WriteHeader(http.StatusNoContent)
+}
+
+func (e *Emulator) crowdDeleteGroup(c *call) {
+	name, ok := e.crowdGroupnameParam(c)
+	if !ok {
+		return
+	}
+	e.mu.Lock()
+	g := e.dir.group(name)
+	if g == nil {
+		e.mu.Unlock()
+		e.crowdError(c, http.StatusNotFound, "GROUP_NOT_FOUND", crowdGroupNotFound(name))
+		return
+	}
+	e.dir.deleteGroup(g)
+	e.mu.Unlock()
+	c.w.WriteHeader(http.StatusNoContent)
+}
+
+// crowdNestedGroups: the emulator has no nested groups, so child and parent lists are empty.
+func (e *Emulator) crowdNestedGroups(c *call) {
+	name, ok := e.crowdGroupnameParam(c)
+	if !ok {
+		return
+	}
+	e.mu.RLock()
+	g := e.dir.group(name)
+	e.mu.RUnlock()
+	if g == nil {
+		e.crowdError(c, http.StatusNotFound, "GROUP_NOT_FOUND", crowdGroupNotFound(name))
+		return
+	}
+	e.writeJSON(c.w, http.StatusOK, crowdGroupList{Expand: "group", Groups: []crowdRef{}})
+}
+
+// crowdAllMemberships: GET /group/membership answers XML (atlassian-api.md 3.4).
+func (e *Emulator) crowdAllMemberships(c *call) {
+	var b strings.Builder
+	b.WriteString(`<?xml version="1.0" encoding="UTF-8" standalone="yes"?><memberships>`)
+	e.mu.RLock()
+	for _, g := range e.dir.groupList {
+		b.WriteString(`<membership group="`)
+		b.WriteString(xmlAttr(g.name))
+		b.WriteString(`"><users>`)
+		for _, u := range g.members {
+			b.WriteString(`<user name="`)
+			b.WriteString(xmlAttr(u.name))
+			b.WriteString(`"/>`)
+		}
+		b.WriteString(`</users><groups></groups></membership>`)
+	}
+	e.mu.RUnlock()
+	b.WriteString("</memberships>\n")
+	writeRaw(c.w, http.StatusOK, "application/xml", b.String())
+}
+
+func xmlAttr(s string) string {
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;", "'", "&apos;").Replace(s)
+}

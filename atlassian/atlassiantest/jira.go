@@ -1,0 +1,908 @@
+package atlassiantest
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// jiraErrorBody is Jira's error envelope (atlassian-api.md 1.1). Both fields are always present.
+type jiraErrorBody struct {
+	ErrorMessages []string          `json:"errorMessages"`
+	Errors        map[string]string `json:"errors"`
+}
+
+func jiraErrors(msgs ...string) jiraErrorBody {
+	if msgs == nil {
+		msgs = []string{}
+	}
+	return jiraErrorBody{ErrorMessages: msgs, Errors: map[string]string{}}
+}
+
+func jiraFieldErrors(fields map[string]string) jiraErrorBody {
+	return jiraErrorBody{ErrorMessages: []string{}, Errors: fields}
+}
+
+func (e *Emulator) jiraError(c *call, status int, msgs ...string) {
+	e.writeJSON(c.w, status, jiraErrors(msgs...))
+}
+
+// Jira messages. The duplicate-username text is verified (atlassian-api.md 1.3); the others are
+// Guesses with the section that describes the condition.
+const (
+	msgUserExists = "A user with that username already exists."
+	// Guess (1.9 [U]): Jira's REST answer on seat exhaustion is undocumented; this is the KB text.
+	msgLicence = "You have exceeded the number of users allowed to use JIRA applications under your license"
+	// Verified key (1.1, 1.5): what Jira before 8.3 answers when a PUT changes nothing it knows.
+	msgNoValueChanged = "error.no.value.found.to.be.changed"
+)
+
+// Guess (1.4 [U exact text]).
+func msgUserNotFound(name string) string { return "The user named '" + name + "' does not exist" }
+
+// Guess (1.4): the text for a lookup by key.
+func msgUserKeyNotFound(key string) string {
+	return "The user with the key '" + key + "' does not exist"
+}
+
+// Guess (1.8 [U]).
+func msgGroupNotFound(name string) string {
+	return "The group with name '" + name + "' does not exist."
+}
+
+// serveJira dispatches the Jira REST v2 paths the emulator knows.
+func (e *Emulator) serveJira(c *call) {
+	m := c.r.Method
+	switch c.sub {
+	case "user":
+		switch m {
+		case http.MethodGet:
+			e.jiraGetUser(c)
+		case http.MethodPost:
+			e.jiraCreateUser(c)
+		case http.MethodPut:
+			e.jiraUpdateUser(c)
+		case http.MethodDelete:
+			e.jiraDeleteUser(c)
+		default:
+			methodNotAllowed(c.w, "GET, POST, PUT, DELETE")
+		}
+	case "user/search":
+		if m != http.MethodGet {
+			methodNotAllowed(c.w, "GET")
+			return
+		}
+		e.jiraSearchUsers(c)
+	case "user/list":
+		if !e.version.userList() {
+			e.jiraNotFoundPath(c)
+			return
+		}
+		if m != http.MethodGet {
+			methodNotAllowed(c.w, "GET")
+			return
+		}
+		e.jiraListUsers(c)
+	case "user/password":
+		if m != http.MethodPut {
+			methodNotAllowed(c.w, "PUT")
+			return
+		}
+		e.jiraSetPassword(c)
+	case "user/application":
+		switch m {
+		case http.MethodPost, http.MethodDelete:
+			e.jiraUserApplication(c, m == http.MethodPost)
+		default:
+			methodNotAllowed(c.w, "POST, DELETE")
+		}
+	case "group":
+		switch m {
+		case http.MethodGet:
+			e.jiraGetGroup(c)
+		case http.MethodPost:
+			e.jiraCreateGroup(c)
+		case http.MethodDelete:
+			e.jiraDeleteGroup(c)
+		default:
+			methodNotAllowed(c.w, "GET, POST, DELETE")
+		}
+	case "group/member":
+		if m != http.MethodGet {
+			methodNotAllowed(c.w, "GET")
+			return
+		}
+		e.jiraGroupMembers(c)
+	case "group/user":
+		switch m {
+		case http.MethodPost:
+			e.jiraAddMember(c)
+		case http.MethodDelete:
+			e.jiraRemoveMember(c)
+		default:
+			methodNotAllowed(c.w, "POST, DELETE")
+		}
+	case "groups/picker":
+		if m != http.MethodGet {
+			methodNotAllowed(c.w, "GET")
+			return
+		}
+		e.jiraGroupsPicker(c)
+	case "serverInfo":
+		if m != http.MethodGet {
+			methodNotAllowed(c.w, "GET")
+			return
+		}
+		e.jiraServerInfo(c)
+	case "myself":
+		if m != http.MethodGet {
+			methodNotAllowed(c.w, "GET")
+			return
+		}
+		e.jiraMyself(c)
+	default:
+		e.jiraNotFoundPath(c)
+	}
+}
+
+// jiraNotFoundPath answers a path the emulator does not serve. Guess (1.1): real Jira answers
+// unknown REST paths with 404; the body text is ours.
+func (e *Emulator) jiraNotFoundPath(c *call) {
+	e.jiraError(c, http.StatusNotFound, "null for uri: "+c.origin+c.r.URL.RequestURI())
+}
+
+// methodNotAllowed: Guess (1.1): JAX-RS answers 405 with an empty body.
+func methodNotAllowed(w http.ResponseWriter, allow string) {
+	w.Header()["Allow"] = []string{allow}
+	w.WriteHeader(http.StatusMethodNotAllowed)
+}
+
+// --- JSON shapes (atlassian-api.md 1.2, 1.8) ---
+
+type jiraAvatarURLs struct {
+	X48 string `json:"48x48"`
+	X24 string `json:"24x24"`
+	X16 string `json:"16x16"`
+	X32 string `json:"32x32"`
+}
+
+type jiraGroupRef struct {
+	Name string `json:"name"`
+	Self string `json:"self"`
+}
+
+type jiraAppRole struct {
+	Key  string `json:"key"`
+	Name string `json:"name"`
+}
+
+type jiraList[T any] struct {
+	Size  int `json:"size"`
+	Items []T `json:"items"`
+}
+
+// jiraUserJSON is the full User representation (atlassian-api.md 1.2).
+type jiraUserJSON struct {
+	Self             string                 `json:"self"`
+	Key              string                 `json:"key"`
+	Name             string                 `json:"name"`
+	EmailAddress     string                 `json:"emailAddress"`
+	AvatarURLs       jiraAvatarURLs         `json:"avatarUrls"`
+	DisplayName      string                 `json:"displayName"`
+	Active           bool                   `json:"active"`
+	Deleted          bool                   `json:"deleted"`
+	TimeZone         string                 `json:"timeZone"`
+	Locale           string                 `json:"locale"`
+	Groups           jiraList[jiraGroupRef] `json:"groups"`
+	ApplicationRoles jiraList[jiraAppRole]  `json:"applicationRoles"`
+	Expand           string                 `json:"expand"`
+	LastLoginTime    string                 `json:"lastLoginTime,omitempty"`
+}
+
+// jiraUserLite is the lighter UserJson of group member lists (atlassian-api.md 1.2, 1.8).
+type jiraUserLite struct {
+	Self         string         `json:"self"`
+	Name         string         `json:"name"`
+	Key          string         `json:"key"`
+	EmailAddress string         `json:"emailAddress"`
+	AvatarURLs   jiraAvatarURLs `json:"avatarUrls"`
+	DisplayName  string         `json:"displayName"`
+	Active       bool           `json:"active"`
+	TimeZone     string         `json:"timeZone"`
+}
+
+// Guess (1.2, 8): every user has the fixture's default time zone and locale.
+const (
+	jiraTimeZone = "UTC"
+	jiraLocale   = "en_US"
+	// Guess (1.2 [U format]): Jira's REST date format.
+	jiraTimeFormat = "2006-01-02T15:04:05.000-0700"
+)
+
+func (e *Emulator) userSelf(origin, name string) string {
+	return origin + "/rest/api/2/user?username=" + url.QueryEscape(name)
+}
+
+func avatars(origin, key string) jiraAvatarURLs {
+	p := origin + "/secure/useravatar?ownerId=" + url.QueryEscape(key) + "&size="
+	return jiraAvatarURLs{X48: p + "large", X24: p + "small", X16: p + "xsmall", X32: p + "medium"}
+}
+
+// jiraUserJSON renders u; call with e.mu held.
+func (e *Emulator) jiraUser(origin string, u *user, expandGroups, expandRoles bool) jiraUserJSON {
+	out := jiraUserJSON{
+		Self: e.userSelf(origin, u.name), Key: u.key, Name: u.name, EmailAddress: u.email,
+		AvatarURLs: avatars(origin, u.key), DisplayName: u.displayName, Active: u.active,
+		TimeZone: jiraTimeZone, Locale: jiraLocale, Expand: "groups,applicationRoles",
+		Groups:           jiraList[jiraGroupRef]{Size: len(u.groups), Items: []jiraGroupRef{}},
+		ApplicationRoles: jiraList[jiraAppRole]{Items: []jiraAppRole{}},
+	}
+	if !u.lastLogin.IsZero() {
+		out.LastLoginTime = u.lastLogin.Format(jiraTimeFormat)
+	}
+	// items are only filled with ?expand=groups,applicationRoles (atlassian-api.md 1.2).
+	if expandGroups {
+		for _, g := range u.groups {
+			out.Groups.Items = append(out.Groups.Items, jiraGroupRef{Name: g.name, Self: groupSelf(origin, g.name)})
+		}
+	}
+	roles := userApplications(u)
+	out.ApplicationRoles.Size = len(roles)
+	if expandRoles {
+		for _, a := range roles {
+			out.ApplicationRoles.Items = append(out.ApplicationRoles.Items, jiraAppRole{Key: a.key, Name: a.name})
+		}
+	}
+	return out
+}
+
+// userApplications lists the applications u has access to through its groups, without duplicates.
+func userApplications(u *user) []application {
+	if u.access == 0 {
+		return nil
+	}
+	var out []application
+	for _, g := range u.groups {
+		if !g.access {
+			continue
+		}
+		a, _ := accessApplication(g.lower)
+		dup := false
+		for _, have := range out {
+			dup = dup || have.key == a.key
+		}
+		if !dup {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+func (e *Emulator) jiraUserLite(origin string, u *user) jiraUserLite {
+	return jiraUserLite{
+		Self: e.userSelf(origin, u.name), Name: u.name, Key: u.key, EmailAddress: u.email,
+		AvatarURLs: avatars(origin, u.key), DisplayName: u.displayName, Active: u.active, TimeZone: jiraTimeZone,
+	}
+}
+
+// --- users ---
+
+// jiraUserTarget reads ?username= or ?key= (atlassian-api.md 1.4: one of them, not both).
+func (e *Emulator) jiraUserTarget(c *call) (username, key string, ok bool) {
+	raw := c.r.URL.RawQuery
+	username, hasName := query(raw, "username")
+	key, hasKey := query(raw, "key")
+	switch {
+	case hasName && hasKey:
+		// Guess (1.4): the text when both are given.
+		e.jiraError(c, http.StatusBadRequest, "You must specify either a username or a key, not both.")
+		return "", "", false
+	case !hasName && !hasKey:
+		// Guess (1.4): the text when neither is given.
+		e.jiraError(c, http.StatusBadRequest, "You must specify a username or a key.")
+		return "", "", false
+	}
+	return username, key, true
+}
+
+// lookup finds the target user; call with e.mu held.
+func (e *Emulator) lookup(username, key string) *user {
+	if key != "" {
+		return e.dir.userByKey(key)
+	}
+	return e.dir.user(username)
+}
+
+func (e *Emulator) jiraUserNotFound(c *call, username, key string) {
+	if key != "" {
+		e.jiraError(c, http.StatusNotFound, msgUserKeyNotFound(key))
+		return
+	}
+	e.jiraError(c, http.StatusNotFound, msgUserNotFound(username))
+}
+
+func expandFlags(raw string) (groups, roles bool) {
+	expand, _ := query(raw, "expand")
+	for _, part := range strings.Split(expand, ",") {
+		switch strings.TrimSpace(part) {
+		case "groups":
+			groups = true
+		case "applicationRoles":
+			roles = true
+		}
+	}
+	return groups, roles
+}
+
+func (e *Emulator) jiraGetUser(c *call) {
+	username, key, ok := e.jiraUserTarget(c)
+	if !ok {
+		return
+	}
+	eg, er := expandFlags(c.r.URL.RawQuery)
+	e.mu.RLock()
+	u := e.lookup(username, key)
+	if u == nil {
+		e.mu.RUnlock()
+		e.jiraUserNotFound(c, username, key)
+		return
+	}
+	out := e.jiraUser(c.origin, u, eg, er)
+	e.mu.RUnlock()
+	e.writeJSON(c.w, http.StatusOK, &out)
+}
+
+// jiraUserWrite is the UserWrite request body (atlassian-api.md 1.3, 1.5). Unknown fields are
+// ignored, as Jira's JSON binding does.
+type jiraUserWrite struct {
+	Name            *string         `json:"name"`
+	Password        *string         `json:"password"`
+	EmailAddress    *string         `json:"emailAddress"`
+	DisplayName     *string         `json:"displayName"`
+	Notification    json.RawMessage `json:"notification"`
+	ApplicationKeys *[]string       `json:"applicationKeys"`
+	Active          json.RawMessage `json:"active"`
+}
+
+// validateUsername applies JDUS validateUsername (atlassian-api.md 1.3): required, at most 255
+// characters, no '<', '>' or '&'. Guess (1.3 [U text]): the English messages.
+func validateUsername(name string) string {
+	switch {
+	case strings.TrimSpace(name) == "":
+		return "You must specify a username."
+	case len([]rune(name)) > 255:
+		return "The username must not exceed 255 characters in length."
+	case strings.ContainsAny(name, "<>&"):
+		return "The username must not contain '<', '>' or '&'."
+	}
+	return ""
+}
+
+// validEmail is a deliberately simple check. Guess (1.3 [U]): Jira's exact email rule.
+func validEmail(s string) bool {
+	local, domain, ok := strings.Cut(s, "@")
+	return ok && local != "" && domain != "" && !strings.ContainsAny(s, " \t\r\n<>") &&
+		!strings.Contains(domain, "@") && len(s) <= 255
+}
+
+// Guess (1.3 [U]): field keys other than "username" and their texts.
+const (
+	fieldEmail       = "email"
+	fieldDisplayName = "displayName"
+	fieldPassword    = "password"
+	msgEmail         = "You must specify a valid email address."
+	msgDisplayName   = "You must specify a full name."
+)
+
+func (e *Emulator) jiraCreateUser(c *call) {
+	var in jiraUserWrite
+	if err := decodeJSON(c.r, &in); err != nil {
+		e.jiraError(c, http.StatusBadRequest, err.Error())
+		return
+	}
+	errs := map[string]string{}
+	name := deref(in.Name)
+	if msg := validateUsername(name); msg != "" {
+		errs["username"] = msg
+	}
+	email := deref(in.EmailAddress)
+	if !validEmail(email) {
+		errs[fieldEmail] = msgEmail
+	}
+	display := deref(in.DisplayName)
+	if strings.TrimSpace(display) == "" || len([]rune(display)) > 255 {
+		errs[fieldDisplayName] = msgDisplayName
+	}
+	active := true
+	if in.Active != nil {
+		b, err := parseBool(in.Active)
+		if err != nil {
+			errs["active"] = err.Error()
+		}
+		active = b
+	}
+	// applicationKeys put the user in each application's default group (atlassian-api.md 1.3).
+	// Guess (1.3 [U]): when omitted, the user gets no application access (and no seat).
+	var groups []string
+	if in.ApplicationKeys != nil {
+		for _, k := range *in.ApplicationKeys {
+			a, ok := applicationByKey(k)
+			if !ok {
+				// Guess (1.3): an unknown application key is a global error.
+				e.jiraError(c, http.StatusBadRequest, "Application with key '"+k+"' does not exist.")
+				return
+			}
+			groups = append(groups, a.defaultGroup)
+		}
+	}
+	password := deref(in.Password)
+	if in.Password == nil {
+		password = "generated" // "If password field is not set then password will be randomly generated."
+	}
+	first, last := splitName(display)
+	now := e.now()
+
+	e.mu.Lock()
+	if errs["username"] == "" && e.dir.user(name) != nil {
+		errs["username"] = msgUserExists
+	}
+	if len(errs) > 0 {
+		e.mu.Unlock()
+		e.writeJSON(c.w, http.StatusBadRequest, jiraFieldErrors(errs))
+		return
+	}
+	u, err := e.dir.createUser(newUser{
+		name: name, displayName: display, firstName: first, lastName: last,
+		email: email, password: password, active: active, groups: groups,
+	}, now, true)
+	if err != nil {
+		e.mu.Unlock()
+		e.jiraDirError(c, err, name, "")
+		return
+	}
+	out := e.jiraUser(c.origin, u, false, false)
+	e.mu.Unlock()
+	// Guess (1.3): Location names the new user, as REST 201s usually do.
+	c.w.Header()["Location"] = []string{out.Self}
+	e.writeJSON(c.w, http.StatusCreated, &out)
+}
+
+// jiraDirError maps directory errors that can surface from several operations.
+func (e *Emulator) jiraDirError(c *call, err error, username, group string) {
+	switch {
+	case errors.Is(err, errLicenceExceeded):
+		e.jiraError(c, http.StatusBadRequest, msgLicence)
+	case errors.Is(err, ErrUserExists):
+		e.writeJSON(c.w, http.StatusBadRequest, jiraFieldErrors(map[string]string{"username": msgUserExists}))
+	case errors.Is(err, errGroupNameInvalid):
+		e.jiraError(c, http.StatusBadRequest, "You must specify a valid group name.")
+	case errors.Is(err, ErrUserNotFound):
+		e.jiraError(c, http.StatusNotFound, msgUserNotFound(username))
+	case errors.Is(err, errGroupNotFound):
+		e.jiraError(c, http.StatusNotFound, msgGroupNotFound(group))
+	default:
+		e.jiraError(c, http.StatusBadRequest, err.Error())
+	}
+}
+
+func deref(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+func (e *Emulator) jiraUpdateUser(c *call) {
+	username, key, ok := e.jiraUserTarget(c)
+	if !ok {
+		return
+	}
+	var in jiraUserWrite
+	if err := decodeJSON(c.r, &in); err != nil {
+		e.jiraError(c, http.StatusBadRequest, err.Error())
+		return
+	}
+	errs := map[string]string{}
+	if in.Name != nil {
+		if msg := validateUsername(*in.Name); msg != "" {
+			errs["username"] = msg
+		}
+	}
+	if in.EmailAddress != nil && !validEmail(*in.EmailAddress) {
+		errs[fieldEmail] = msgEmail
+	}
+	if in.DisplayName != nil && (strings.TrimSpace(*in.DisplayName) == "" || len([]rune(*in.DisplayName)) > 255) {
+		errs[fieldDisplayName] = msgDisplayName
+	}
+	if in.Password != nil && *in.Password == "" {
+		errs[fieldPassword] = "You must specify a password." // Guess (1.5)
+	}
+	var active *bool
+	// Before Jira 8.3 `active` is not part of the update (atlassian-api.md 1.5, 7.3).
+	if in.Active != nil && e.version.activeOnPUT() {
+		b, err := parseBool(in.Active)
+		if err != nil {
+			errs["active"] = err.Error()
+		}
+		active = &b
+	}
+	if len(errs) > 0 {
+		e.writeJSON(c.w, http.StatusBadRequest, jiraFieldErrors(errs))
+		return
+	}
+	now := e.now()
+
+	e.mu.Lock()
+	u := e.lookup(username, key)
+	if u == nil {
+		e.mu.Unlock()
+		e.jiraUserNotFound(c, username, key)
+		return
+	}
+	rename := in.Name != nil && !strings.EqualFold(*in.Name, u.name)
+	if rename && e.dir.user(*in.Name) != nil {
+		e.mu.Unlock()
+		e.writeJSON(c.w, http.StatusBadRequest, jiraFieldErrors(map[string]string{"username": msgUserExists}))
+		return
+	}
+	changed := rename ||
+		(in.EmailAddress != nil && *in.EmailAddress != u.email) ||
+		(in.DisplayName != nil && *in.DisplayName != u.displayName) ||
+		in.Password != nil ||
+		(active != nil && *active != u.active)
+	if !changed && !e.version.activeOnPUT() {
+		e.mu.Unlock()
+		e.jiraError(c, http.StatusBadRequest, msgNoValueChanged)
+		return
+	}
+	if active != nil && !*active && u.active && strings.EqualFold(u.name, c.principal) {
+		e.mu.Unlock()
+		// JDUS admin.errors.users.cannot.deactivate.currently.logged.in (atlassian-api.md 1.5).
+		// Guess: the English text.
+		e.jiraError(c, http.StatusBadRequest, "You cannot deactivate the currently logged in user.")
+		return
+	}
+	// The only refusable change is the licence check on reactivation, so test it first and
+	// apply everything after: a refused request changes nothing.
+	if active != nil && *active && !u.active && u.access > 0 && e.dir.wouldExceed(u) {
+		e.mu.Unlock()
+		e.jiraError(c, http.StatusBadRequest, msgLicence)
+		return
+	}
+	if active != nil {
+		_ = e.dir.setActive(u, *active, now) // cannot fail: checked above
+	}
+	if rename {
+		_ = e.dir.renameUser(u, *in.Name, now) // cannot fail: checked above
+	}
+	if in.EmailAddress != nil {
+		u.email = *in.EmailAddress
+	}
+	if in.DisplayName != nil {
+		u.displayName = *in.DisplayName
+		u.firstName, u.lastName = splitName(u.displayName)
+	}
+	if in.Password != nil {
+		u.password = *in.Password
+	}
+	u.updated = now
+	out := e.jiraUser(c.origin, u, false, false)
+	e.mu.Unlock()
+	e.writeJSON(c.w, http.StatusOK, &out)
+}
+
+func (e *Emulator) jiraDeleteUser(c *call) {
+	username, key, ok := e.jiraUserTarget(c)
+	if !ok {
+		return
+	}
+	e.mu.Lock()
+	u := e.lookup(username, key)
+	if u == nil {
+		e.mu.Unlock()
+		e.jiraUserNotFound(c, username, key)
+		return
+	}
+	if strings.EqualFold(u.name, c.principal) {
+		e.mu.Unlock()
+		// JDUS …cannot.delete.currently.logged.in (atlassian-api.md 1.6). Guess: the English text.
+		e.jiraError(c, http.StatusBadRequest, "You cannot delete the currently logged in user.")
+		return
+	}
+	name := u.name
+	err := e.dir.deleteUser(u)
+	e.mu.Unlock()
+	if errors.Is(err, errHasContent) {
+		// Delete vetoes: 400 with one errorMessages entry per reason (atlassian-api.md 1.6).
+		// Guess (1.6 [U text]): the emulator's content flag stands for one reported issue.
+		e.jiraError(c, http.StatusBadRequest, "Cannot delete user '"+name+"' because they have reported 1 issues.")
+		return
+	}
+	c.w.WriteHeader(http.StatusNoContent)
+}
+
+// intParam parses an optional non-negative integer query parameter.
+func intParam(raw, key string, def int) (int, bool) {
+	v, ok := query(raw, key)
+	if !ok || v == "" {
+		return def, true
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		return 0, false
+	}
+	return n, true
+}
+
+// boolParam parses an optional boolean query parameter the JAX-RS way: "true" (any case) is true,
+// anything else false.
+func boolParam(raw, key string, def bool) bool {
+	v, ok := query(raw, key)
+	if !ok {
+		return def
+	}
+	return strings.EqualFold(v, "true")
+}
+
+// jiraPaging reads startAt/maxResults, answering 400 itself for malformed values.
+// Guess (1.7, 1.8): a malformed or negative number is a 400, 0 means the default.
+func (e *Emulator) jiraPaging(c *call, defMax int) (startAt, maxResults int, ok bool) {
+	raw := c.r.URL.RawQuery
+	startAt, ok1 := intParam(raw, "startAt", 0)
+	maxResults, ok2 := intParam(raw, "maxResults", defMax)
+	if !ok1 || !ok2 {
+		e.jiraError(c, http.StatusBadRequest, "startAt and maxResults must be non-negative integers.")
+		return 0, 0, false
+	}
+	if maxResults == 0 {
+		maxResults = defMax
+	}
+	return startAt, maxResults, true
+}
+
+// matchUser implements the /user/search match: "A query string used to search username, name or
+// e-mail address" (atlassian-api.md 1.7). Guess (1.7): case-insensitive prefix of the username, the
+// email, the display name or any word of it; "." matches everyone.
+func matchUser(u *user, lowerQ string) bool {
+	if lowerQ == "." {
+		return true
+	}
+	if strings.HasPrefix(u.lower, lowerQ) || hasPrefixFold(u.email, lowerQ) || hasPrefixFold(u.displayName, lowerQ) {
+		return true
+	}
+	for _, w := range strings.Fields(u.displayName) {
+		if hasPrefixFold(w, lowerQ) {
+			return true
+		}
+	}
+	return false
+}
+
+func hasPrefixFold(s, lowerPrefix string) bool {
+	return strings.HasPrefix(strings.ToLower(s), lowerPrefix)
+}
+
+func (e *Emulator) jiraSearchUsers(c *call) {
+	raw := c.r.URL.RawQuery
+	q, _ := query(raw, "username")
+	if q == "" {
+		// "username" is required on Server (atlassian-api.md 1.7). Guess: the text.
+		e.jiraError(c, http.StatusBadRequest, "The username query parameter was not provided")
+		return
+	}
+	startAt, maxResults, ok := e.jiraPaging(c, 50)
+	if !ok {
+		return
+	}
+	includeActive := boolParam(raw, "includeActive", true)
+	includeInactive := boolParam(raw, "includeInactive", false)
+	// DC 10.x: at most 100 per page and only the first 100 results overall, so startAt=98 with
+	// maxResults=20 returns 2 users (atlassian-api.md 1.7). Guess (1.7 [U]): older Jira caps a page
+	// at 1000.
+	end := -1 // exclusive index limit among matches; -1 = none
+	if e.version.searchCap100() {
+		maxResults = min(maxResults, 100)
+		end = 100
+	} else {
+		maxResults = min(maxResults, 1000)
+	}
+	lowerQ := strings.ToLower(q)
+
+	e.mu.RLock()
+	out := make([]jiraUserJSON, 0, min(maxResults, len(e.dir.byName)))
+	seen := 0
+	for _, u := range e.dir.byName {
+		if (u.active && !includeActive) || (!u.active && !includeInactive) || !matchUser(u, lowerQ) {
+			continue
+		}
+		if end >= 0 && seen >= end {
+			break
+		}
+		seen++
+		if seen <= startAt {
+			continue
+		}
+		out = append(out, e.jiraUser(c.origin, u, false, false))
+		if len(out) == maxResults {
+			break
+		}
+	}
+	e.mu.RUnlock()
+	// A bare JSON array, no paging wrapper (atlassian-api.md 1.7).
+	e.writeJSON(c.w, http.StatusOK, out)
+}
+
+// jiraStreamPage is the /user/list StreamPage (atlassian-api.md 1.7).
+type jiraStreamPage struct {
+	Self       string         `json:"self"`
+	MaxResults int            `json:"maxResults"`
+	Values     []jiraUserJSON `json:"values"`
+	IsLast     bool           `json:"isLast"`
+	NextCursor string         `json:"nextCursor,omitempty"`
+	NextPage   string         `json:"nextPage,omitempty"`
+}
+
+// jiraListUsers streams every user, inactive included, in id order. The cursor is the id of the
+// last user returned; any number is accepted, so it never answers 404 (atlassian-api.md 1.7).
+func (e *Emulator) jiraListUsers(c *call) {
+	raw := c.r.URL.RawQuery
+	var after int64
+	if v, ok := query(raw, "cursor"); ok && v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			// Guess (1.7): the cursor is numeric; anything else is a bad request.
+			e.jiraError(c, http.StatusBadRequest, "The cursor must be a number.")
+			return
+		}
+		after = n
+	}
+	maxResults, ok := intParam(raw, "maxResults", 2000)
+	if !ok {
+		e.jiraError(c, http.StatusBadRequest, "maxResults must be a non-negative integer.")
+		return
+	}
+	if maxResults == 0 {
+		maxResults = 2000
+	}
+	maxResults = min(maxResults, 10000) // Guess (1.7): no documented maximum; bound the page size
+
+	e.mu.RLock()
+	i := e.dir.idFrom(after)
+	rest := e.dir.byID[i:]
+	n := min(maxResults, len(rest))
+	page := jiraStreamPage{
+		Self:       c.origin + c.r.URL.RequestURI(),
+		MaxResults: maxResults,
+		Values:     make([]jiraUserJSON, 0, n),
+		IsLast:     n == len(rest),
+	}
+	for _, u := range rest[:n] {
+		page.Values = append(page.Values, e.jiraUser(c.origin, u, false, false))
+	}
+	if !page.IsLast {
+		cursor := strconv.FormatInt(rest[n-1].id, 10)
+		page.NextCursor = cursor
+		page.NextPage = c.origin + c.root + "/user/list?cursor=" + cursor + "&maxResults=" + strconv.Itoa(maxResults)
+	}
+	e.mu.RUnlock()
+	e.writeJSON(c.w, http.StatusOK, &page)
+}
+
+// jiraSetPassword: PUT /user/password (atlassian-api.md 1.5). Guess: 204 on success.
+func (e *Emulator) jiraSetPassword(c *call) {
+	username, key, ok := e.jiraUserTarget(c)
+	if !ok {
+		return
+	}
+	var in struct {
+		Password        *string `json:"password"`
+		CurrentPassword *string `json:"currentPassword"`
+	}
+	if err := decodeJSON(c.r, &in); err != nil {
+		e.jiraError(c, http.StatusBadRequest, err.Error())
+		return
+	}
+	if deref(in.Password) == "" {
+		e.writeJSON(c.w, http.StatusBadRequest, jiraFieldErrors(map[string]string{fieldPassword: "You must specify a password."}))
+		return
+	}
+	e.mu.Lock()
+	u := e.lookup(username, key)
+	if u == nil {
+		e.mu.Unlock()
+		e.jiraUserNotFound(c, username, key)
+		return
+	}
+	u.password = *in.Password
+	u.updated = e.now()
+	e.mu.Unlock()
+	c.w.WriteHeader(http.StatusNoContent)
+}
+
+// jiraUserApplication adds or removes application access = membership of the application's
+// default group (atlassian-api.md 1.7). Guess (1.7 [U]): 200 with an empty body, idempotent.
+func (e *Emulator) jiraUserApplication(c *call, add bool) {
+	raw := c.r.URL.RawQuery
+	username, _ := query(raw, "username")
+	appKey, _ := query(raw, "applicationKey")
+	a, ok := applicationByKey(appKey)
+	if !ok {
+		e.jiraError(c, http.StatusBadRequest, "Application with key '"+appKey+"' does not exist.")
+		return
+	}
+	now := e.now()
+	e.mu.Lock()
+	u := e.dir.user(username)
+	if u == nil {
+		e.mu.Unlock()
+		e.jiraError(c, http.StatusNotFound, msgUserNotFound(username))
+		return
+	}
+	g := e.dir.group(a.defaultGroup)
+	var err error
+	switch {
+	case add && g == nil:
+		if g, err = e.dir.createGroup(a.defaultGroup, ""); err == nil {
+			err = e.dir.addMember(g, u, now)
+		}
+	case add && !isMember(g, u):
+		err = e.dir.addMember(g, u, now)
+	case !add && g != nil && isMember(g, u):
+		err = e.dir.removeMember(g, u, now)
+	}
+	e.mu.Unlock()
+	if err != nil {
+		e.jiraDirError(c, err, username, a.defaultGroup)
+		return
+	}
+	c.w.WriteHeader(http.StatusOK)
+}
+
+// jiraServerInfo: GET /serverInfo. Guess (7.3 [U field names]): the shape of Jira's ServerInfo.
+func (e *Emulator) jiraServerInfo(c *call) {
+	v := e.version
+	e.writeJSON(c.w, http.StatusOK, map[string]any{
+		"baseUrl":        c.origin,
+		"version":        v.String(),
+		"versionNumbers": []int{v.major, v.minor, v.patch},
+		"deploymentType": "Server",
+		"buildNumber":    v.major*100000 + v.minor*1000 + v.patch,
+		"serverTime":     e.now().Format(jiraTimeFormat),
+		"scmInfo":        "atlassiantest",
+		"serverTitle":    "Jira (atlassiantest emulator)",
+	})
+}
+
+// jiraMyself: GET /myself returns the caller. Guess (1.10): the emulator's admin is not part of the
+// directory unless seeded, so it gets a synthetic representation.
+func (e *Emulator) jiraMyself(c *call) {
+	e.mu.RLock()
+	if u := e.dir.user(c.principal); u != nil {
+		out := e.jiraUser(c.origin, u, false, false)
+		e.mu.RUnlock()
+		e.writeJSON(c.w, http.StatusOK, &out)
+		return
+	}
+	e.mu.RUnlock()
+	out := jiraUserJSON{
+		Self: e.userSelf(c.origin, c.principal), Key: c.principal, Name: c.principal,
+		AvatarURLs: avatars(c.origin, c.principal), DisplayName: c.principal, Active: true,
+		TimeZone: jiraTimeZone, Locale: jiraLocale, Expand: "groups,applicationRoles",
+		Groups:           jiraList[jiraGroupRef]{Items: []jiraGroupRef{}},
+		ApplicationRoles: jiraList[jiraAppRole]{Items: []jiraAppRole{}},
+	}
+	e.writeJSON(c.w, http.StatusOK, &out)
+}
+
+// formatTime renders t for the state document (RFC 3339) or nil.
+func formatTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	t = t.UTC()
+	return &t
+}

@@ -1,0 +1,350 @@
+package atlassiantest
+
+import (
+	"errors"
+	"html"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// jiraGroupJSON is the Group representation (atlassian-api.md 1.8); note the hyphenated keys
+// inside "users".
+type jiraGroupJSON struct {
+	Name   string         `json:"name"`
+	Self   string         `json:"self"`
+	Users  jiraGroupUsers `json:"users"`
+	Expand string         `json:"expand"`
+}
+
+type jiraGroupUsers struct {
+	Size       int            `json:"size"`
+	Items      []jiraUserLite `json:"items"`
+	MaxResults int            `json:"max-results"`
+	StartIndex int            `json:"start-index"`
+	EndIndex   int            `json:"end-index"`
+}
+
+func groupSelf(origin, name string) string {
+	return origin + "/rest/api/2/group?groupname=" + url.QueryEscape(name)
+}
+
+// jiraGroup renders g with the members window [from, to] (inclusive) when expand is true; call
+// with e.mu held.
+func (e *Emulator) jiraGroup(origin string, g *group, expand bool, from, to int) jiraGroupJSON {
+	out := jiraGroupJSON{
+		Name: g.name, Self: groupSelf(origin, g.name), Expand: "users",
+		Users: jiraGroupUsers{Size: len(g.members), Items: []jiraUserLite{}, MaxResults: 50},
+	}
+	if !expand {
+		return out
+	}
+	out.Users.MaxResults = to - from + 1
+	out.Users.StartIndex = from
+	out.Users.EndIndex = from
+	for i := from; i <= to && i < len(g.members); i++ {
+		out.Users.Items = append(out.Users.Items, e.jiraUserLite(origin, g.members[i]))
+		out.Users.EndIndex = i
+	}
+	return out
+}
+
+// parseUsersExpand reads expand=users[a:b] (atlassian-api.md 1.8). "users" alone means [0:49].
+// Guess (1.8): a window is capped at 50 users, like the member page.
+func parseUsersExpand(expand string) (ok bool, from, to int) {
+	for _, part := range strings.Split(expand, ",") {
+		part = strings.TrimSpace(part)
+		if part == "users" {
+			return true, 0, 49
+		}
+		rest, found := strings.CutPrefix(part, "users[")
+		if !found || !strings.HasSuffix(rest, "]") {
+			continue
+		}
+		a, b, _ := strings.Cut(strings.TrimSuffix(rest, "]"), ":")
+		x, err1 := strconv.Atoi(a)
+		y, err2 := strconv.Atoi(b)
+		if err1 != nil || err2 != nil || x < 0 || y < x {
+			return true, 0, 49
+		}
+		return true, x, min(y, x+49)
+	}
+	return false, 0, 0
+}
+
+func (e *Emulator) groupnameParam(c *call) (string, bool) {
+	name, _ := query(c.r.URL.RawQuery, "groupname")
+	if name == "" {
+		// Guess (1.8): the text when groupname is missing.
+		e.jiraError(c, http.StatusBadRequest, "You must specify a group name.")
+		return "", false
+	}
+	return name, true
+}
+
+func (e *Emulator) jiraGetGroup(c *call) {
+	name, ok := e.groupnameParam(c)
+	if !ok {
+		return
+	}
+	expand, _ := query(c.r.URL.RawQuery, "expand")
+	exp, from, to := parseUsersExpand(expand)
+	e.mu.RLock()
+	g := e.dir.group(name)
+	if g == nil {
+		e.mu.RUnlock()
+		e.jiraError(c, http.StatusNotFound, msgGroupNotFound(name))
+		return
+	}
+	out := e.jiraGroup(c.origin, g, exp, from, to)
+	e.mu.RUnlock()
+	e.writeJSON(c.w, http.StatusOK, &out)
+}
+
+func (e *Emulator) jiraCreateGroup(c *call) {
+	var in struct {
+		Name *string `json:"name"`
+	}
+	if err := decodeJSON(c.r, &in); err != nil {
+		e.jiraError(c, http.StatusBadRequest, err.Error())
+		return
+	}
+	name := deref(in.Name)
+	e.mu.Lock()
+	g, err := e.dir.createGroup(name, "")
+	if err != nil {
+		e.mu.Unlock()
+		if errors.Is(err, errGroupExists) {
+			// Guess (1.8 [U text]).
+			e.jiraError(c, http.StatusBadRequest, "A group or user with this name already exists.")
+			return
+		}
+		e.jiraDirError(c, err, "", name)
+		return
+	}
+	out := e.jiraGroup(c.origin, g, false, 0, 0)
+	e.mu.Unlock()
+	c.w.Header()["Location"] = []string{out.Self}
+	e.writeJSON(c.w, http.StatusCreated, &out)
+}
+
+// jiraDeleteGroup: DELETE /group?groupname=g[&swapGroup=g2]. Guess (1.8 [U]): 200 with an empty
+// body; swapGroup only moves visibility restrictions, which the emulator does not have, but an
+// unknown swap group is refused like an unknown group.
+func (e *Emulator) jiraDeleteGroup(c *call) {
+	name, ok := e.groupnameParam(c)
+	if !ok {
+		return
+	}
+	swap, hasSwap := query(c.r.URL.RawQuery, "swapGroup")
+	e.mu.Lock()
+	g := e.dir.group(name)
+	if g == nil {
+		e.mu.Unlock()
+		e.jiraError(c, http.StatusNotFound, msgGroupNotFound(name))
+		return
+	}
+	if hasSwap && swap != "" && e.dir.group(swap) == nil {
+		e.mu.Unlock()
+		e.jiraError(c, http.StatusNotFound, msgGroupNotFound(swap))
+		return
+	}
+	e.dir.deleteGroup(g)
+	e.mu.Unlock()
+	c.w.WriteHeader(http.StatusOK)
+}
+
+// jiraMemberPage is the /group/member page (atlassian-api.md 1.8).
+type jiraMemberPage struct {
+	Self       string         `json:"self"`
+	NextPage   string         `json:"nextPage,omitempty"`
+	MaxResults int            `json:"maxResults"`
+	StartAt    int            `json:"startAt"`
+	Total      int            `json:"total"`
+	IsLast     bool           `json:"isLast"`
+	Values     []jiraUserLite `json:"values"`
+}
+
+// jiraGroupMembers pages through a group's members ordered by username; nextPage is omitted on the
+// last page (atlassian-api.md 1.8). Guess (1.8 [U]): maxResults is capped at 50.
+func (e *Emulator) jiraGroupMembers(c *call) {
+	name, ok := e.groupnameParam(c)
+	if !ok {
+		return
+	}
+	startAt, maxResults, ok := e.jiraPaging(c, 50)
+	if !ok {
+		return
+	}
+	maxResults = min(maxResults, 50)
+	inactive := boolParam(c.r.URL.RawQuery, "includeInactiveUsers", false)
+	pageURL := func(start int) string {
+		return c.origin + "/rest/api/2/group/member?groupname=" + url.QueryEscape(name) +
+			"&includeInactiveUsers=" + strconv.FormatBool(inactive) +
+			"&maxResults=" + strconv.Itoa(maxResults) + "&startAt=" + strconv.Itoa(start)
+	}
+
+	e.mu.RLock()
+	g := e.dir.group(name)
+	if g == nil {
+		e.mu.RUnlock()
+		e.jiraError(c, http.StatusNotFound, msgGroupNotFound(name))
+		return
+	}
+	page := jiraMemberPage{Self: pageURL(startAt), MaxResults: maxResults, StartAt: startAt, Values: []jiraUserLite{}}
+	total := 0
+	for _, u := range g.members {
+		if !u.active && !inactive {
+			continue
+		}
+		if total >= startAt && len(page.Values) < maxResults {
+			page.Values = append(page.Values, e.jiraUserLite(c.origin, u))
+		}
+		total++
+	}
+	e.mu.RUnlock()
+	page.Total = total
+	page.IsLast = startAt+len(page.Values) >= total
+	if !page.IsLast {
+		page.NextPage = pageURL(startAt + maxResults)
+	}
+	e.writeJSON(c.w, http.StatusOK, &page)
+}
+
+func (e *Emulator) jiraAddMember(c *call) {
+	name, ok := e.groupnameParam(c)
+	if !ok {
+		return
+	}
+	var in struct {
+		Name *string `json:"name"`
+	}
+	if err := decodeJSON(c.r, &in); err != nil {
+		e.jiraError(c, http.StatusBadRequest, err.Error())
+		return
+	}
+	username := deref(in.Name)
+	now := e.now()
+	e.mu.Lock()
+	g := e.dir.group(name)
+	if g == nil {
+		e.mu.Unlock()
+		e.jiraError(c, http.StatusNotFound, msgGroupNotFound(name))
+		return
+	}
+	u := e.dir.user(username)
+	if u == nil {
+		e.mu.Unlock()
+		// 400 for a missing user (atlassian-api.md 1.8). Guess: the text.
+		e.jiraError(c, http.StatusBadRequest, msgUserNotFound(username))
+		return
+	}
+	if err := e.dir.addMember(g, u, now); err != nil {
+		e.mu.Unlock()
+		if errors.Is(err, errAlreadyMember) {
+			// Already a member: 400 (atlassian-api.md 1.8, 7.7). Guess (9 [U text]).
+			e.jiraError(c, http.StatusBadRequest, "Cannot add user. '"+u.name+"' is already a member of '"+g.name+"'")
+			return
+		}
+		e.jiraDirError(c, err, username, name)
+		return
+	}
+	out := e.jiraGroup(c.origin, g, false, 0, 0)
+	e.mu.Unlock()
+	e.writeJSON(c.w, http.StatusCreated, &out)
+}
+
+// jiraRemoveMember: 200 on success (atlassian-api.md 1.8). Guess (9 [U]): not a member is a 400
+// from the group service's validation; an unknown user a 404.
+func (e *Emulator) jiraRemoveMember(c *call) {
+	name, ok := e.groupnameParam(c)
+	if !ok {
+		return
+	}
+	username, _ := query(c.r.URL.RawQuery, "username")
+	now := e.now()
+	e.mu.Lock()
+	g := e.dir.group(name)
+	if g == nil {
+		e.mu.Unlock()
+		e.jiraError(c, http.StatusNotFound, msgGroupNotFound(name))
+		return
+	}
+	u := e.dir.user(username)
+	if u == nil {
+		e.mu.Unlock()
+		e.jiraError(c, http.StatusNotFound, msgUserNotFound(username))
+		return
+	}
+	if err := e.dir.removeMember(g, u, now); err != nil {
+		e.mu.Unlock()
+		e.jiraError(c, http.StatusBadRequest, "Cannot remove user '"+u.name+"' from group '"+g.name+"' since user is not a member of '"+g.name+"'")
+		return
+	}
+	e.mu.Unlock()
+	c.w.WriteHeader(http.StatusOK)
+}
+
+type jiraGroupSuggestion struct {
+	Name   string           `json:"name"`
+	HTML   string           `json:"html"`
+	Labels []jiraGroupLabel `json:"labels"`
+}
+
+type jiraGroupLabel struct {
+	Text  string `json:"text"`
+	Title string `json:"title"`
+	Type  string `json:"type"`
+}
+
+type jiraGroupSuggestions struct {
+	Header string                `json:"header"`
+	Total  int                   `json:"total"`
+	Groups []jiraGroupSuggestion `json:"groups"`
+}
+
+// jiraGroupsPicker: GET /groups/picker (atlassian-api.md 1.8). Guess (1.8): a case-insensitive
+// substring match ordered by name, maxResults defaulting to 20 (jira.ajax.autocomplete.limit) with
+// no upper cap, no labels.
+func (e *Emulator) jiraGroupsPicker(c *call) {
+	raw := c.r.URL.RawQuery
+	q, _ := query(raw, "query")
+	maxResults, ok := intParam(raw, "maxResults", 20)
+	if !ok {
+		e.jiraError(c, http.StatusBadRequest, "maxResults must be a non-negative integer.")
+		return
+	}
+	exclude := map[string]bool{}
+	if v, err := url.ParseQuery(raw); err == nil {
+		for _, x := range v["exclude"] {
+			exclude[strings.ToLower(x)] = true
+		}
+	}
+	lowerQ := strings.ToLower(q)
+	out := jiraGroupSuggestions{Groups: []jiraGroupSuggestion{}}
+	e.mu.RLock()
+	for _, g := range e.dir.groupList {
+		if exclude[g.lower] || !strings.Contains(g.lower, lowerQ) {
+			continue
+		}
+		out.Total++
+		if len(out.Groups) < maxResults {
+			out.Groups = append(out.Groups, jiraGroupSuggestion{Name: g.name, HTML: highlight(g.name, lowerQ), Labels: []jiraGroupLabel{}})
+		}
+	}
+	e.mu.RUnlock()
+	out.Header = "Showing " + strconv.Itoa(len(out.Groups)) + " of " + strconv.Itoa(out.Total) + " matching groups"
+	e.writeJSON(c.w, http.StatusOK, &out)
+}
+
+// highlight HTML-escapes name and bolds the first match of lowerQ, as the picker's "html" does.
+func highlight(name, lowerQ string) string {
+	lower := strings.ToLower(name)
+	i := strings.Index(lower, lowerQ)
+	if lowerQ == "" || i < 0 || len(lower) != len(name) {
+		return html.EscapeString(name)
+	}
+	j := i + len(lowerQ)
+	return html.EscapeString(name[:i]) + "<b>" + html.EscapeString(name[i:j]) + "</b>" + html.EscapeString(name[j:])
+}
