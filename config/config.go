@@ -23,8 +23,8 @@ const (
 	DefaultListen    = "127.0.0.1:8080"
 	DefaultDatabase  = "./scimbridge.db"
 	DefaultLogLevel  = "info"
-	DefaultPreset    = "generic"
-	DefaultRateLimit = 10 // requests per second per target
+	DefaultPreset    = "generic" // Guess: a tenant without preset: is a plain RFC 7644 client.
+	DefaultRateLimit = 10        // requests per second per target
 	// Guess: a burst of 1 keeps calls evenly spaced at the target's rate, so we
 	// never exceed a server-side limiter that has no burst allowance of its own.
 	DefaultBurst   = 1

@@ -74,7 +74,7 @@ func TestGoodConfigs(t *testing.T) {
 var badConfigs = map[string]string{
 	"unknown-key.bad.yaml":            "line 1: listn: unknown key; known keys here: listen, database, log_level, admin, targets, tenants",
 	"literal-token.bad.yaml":          "line 3: tenants[0] (okta).token: unknown key (secrets never go in the config file: put it in an environment variable and name that with token_env",
-	"literal-password.bad.yaml":       "line 6: targets[0] (crowd).password: unknown key (secrets never go in the config file: put it in an environment variable and name that with password_env)",
+	"literal-password.bad.yaml":       "line 6: targets[0] (crowd).password: unknown key (secrets never go in the config file: put it in an environment variable and name that with password_env); known keys here: name, kind, url, token_env, user, password_env, rate_limit, burst, timeout",
 	"literal-secret.bad.yaml":         "line 6: tenants[0] (entra).jwt.secret: unknown key (secrets never go in the config file",
 	"bad-duration.bad.yaml":           "line 6: targets[0] (jira).timeout: want a duration in Go syntax such as 30s or 1m30s",
 	"bare-number-duration.bad.yaml":   "line 6: targets[0] (jira).timeout: want a duration in Go syntax",
