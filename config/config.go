@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/scimbridge/scimbridge/internal/yamlstrict"
 )
 
 // Defaults applied when a key is absent.
@@ -200,7 +202,7 @@ func Parse(data []byte, baseDir string, getenv func(string) string) (*Config, er
 		getenv = os.Getenv
 	}
 	c := &Config{Listen: DefaultListen, Database: DefaultDatabase, LogLevel: DefaultLogLevel}
-	if problems := decodeStrict(data, c, hint); len(problems) > 0 {
+	if problems := yamlstrict.Decode(data, c, hint); len(problems) > 0 {
 		return nil, &ValidationError{Problems: problems}
 	}
 	for i := range c.Tenants {

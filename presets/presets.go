@@ -15,6 +15,8 @@ import (
 	"io/fs"
 	"slices"
 	"strings"
+
+	"github.com/scimbridge/scimbridge/internal/yamlstrict"
 )
 
 //go:embed data/*.yaml
@@ -95,7 +97,7 @@ func Get(name string) (Preset, error) {
 // line. name becomes Preset.Name.
 func Load(name string, data []byte) (Preset, error) {
 	p := Preset{Name: name}
-	problems := decodeStrict(data, &p, hint)
+	problems := yamlstrict.Decode(data, &p, hint)
 	if len(problems) == 0 && strings.TrimSpace(p.Description) == "" {
 		problems = append(problems, "description: required")
 	}

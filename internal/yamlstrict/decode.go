@@ -1,9 +1,7 @@
-package presets
-
-// This file is kept identical (but for the package clause) to config/decode.go:
-// both packages decode YAML strictly and want errors that name the key. It
-// belongs in an internal package once one exists; presets may not import
-// config (config imports presets).
+// Package yamlstrict decodes YAML strictly (unknown keys are errors) and
+// reports every problem with the key path it concerns, for the config file
+// and the embedded presets alike.
+package yamlstrict
 
 import (
 	"bytes"
@@ -18,12 +16,12 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// decodeStrict decodes one YAML document into out, rejecting unknown keys.
+// Decode decodes one YAML document into out, rejecting unknown keys.
 // Every problem the decoder reports is returned, rewritten so that it names
 // the key path (tenants[0] (okta).token) instead of Go types; hint maps an
 // unknown key to advice ("" for none) appended to its message. An empty document is not an
 // error: out keeps its defaults.
-func decodeStrict(data []byte, out any, hint func(key string) string) []string {
+func Decode(data []byte, out any, hint func(key string) string) []string {
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
 		// Syntax errors already carry "yaml: line N: ...".
