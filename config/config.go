@@ -40,6 +40,10 @@ type Config struct {
 	// Database is the SQLite file; a relative path is resolved against the
 	// config file's directory.
 	Database string `yaml:"database" json:"database"`
+	// PublicURL is the URL IdPs reach the bridge at (scheme, host, optional
+	// path prefix), used for SCIM meta.location and $ref values; empty means
+	// http://{listen}.
+	PublicURL string `yaml:"public_url" json:"public_url,omitempty"`
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `yaml:"log_level" json:"log_level"`
 	// Admin configures the admin REST API.

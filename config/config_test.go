@@ -72,7 +72,8 @@ func TestGoodConfigs(t *testing.T) {
 
 // badConfigs maps each testdata/*.bad.yaml to a substring of its error.
 var badConfigs = map[string]string{
-	"unknown-key.bad.yaml":            "line 1: listn: unknown key; known keys here: listen, database, log_level, admin, targets, tenants",
+	"unknown-key.bad.yaml":            "line 1: listn: unknown key; known keys here: listen, database, public_url, log_level, admin, targets, tenants",
+	"public-url-relative.bad.yaml":    "public_url: want an absolute http or https URL",
 	"literal-token.bad.yaml":          "line 3: tenants[0] (okta).token: unknown key (secrets never go in the config file: put it in an environment variable and name that with token_env",
 	"literal-password.bad.yaml":       "line 6: targets[0] (crowd).password: unknown key (secrets never go in the config file: put it in an environment variable and name that with password_env); known keys here: name, kind, url, token_env, user, password_env, rate_limit, burst, timeout",
 	"literal-secret.bad.yaml":         "line 6: tenants[0] (entra).jwt.secret: unknown key (secrets never go in the config file",

@@ -67,6 +67,11 @@ func (c *Config) Validate() error {
 	if c.Database == "" {
 		p.add("database", "required")
 	}
+	if c.PublicURL != "" {
+		if err := checkURL(c.PublicURL); err != "" {
+			p.add("public_url", "%s", err)
+		}
+	}
 	if !slices.Contains(logLevels, c.LogLevel) {
 		p.add("log_level", "want one of %s", strings.Join(logLevels, ", "))
 	}
