@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -62,7 +63,11 @@ func newEnv(t *testing.T, opts Options) *env {
 	e := New(opts)
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)
-	return &env{t: t, e: e, srv: srv, clock: clock, auth: "Bearer " + opts.Token}
+	auth := "Bearer " + opts.Token
+	if !e.version.pat() { // no PATs before Jira 8.14
+		auth = basic(opts.User, opts.Password)
+	}
+	return &env{t: t, e: e, srv: srv, clock: clock, auth: auth}
 }
 
 func basic(user, pass string) string {
@@ -203,3 +208,12 @@ func (e *env) stateUser(name string) (StateUser, bool) {
 	}
 	return StateUser{}, false
 }
+
+func newServer(t *testing.T, h http.Handler) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func urlEscape(s string) string { return url.QueryEscape(s) }
