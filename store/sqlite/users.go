@@ -1,0 +1,358 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/scimbridge/scimbridge/store"
+)
+
+// querier is what *sql.Tx and *sql.DB have in common.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+const userCols = `users.seq, users.id, users.tenant, users.external_id, users.user_name, users.active,
+	users.attributes, users.version, users.created_at, users.updated_at`
+
+// userRow is a scanned users row; attrs stays the stored canonical JSON.
+type userRow struct {
+	seq   int64
+	u     store.User
+	attrs string
+}
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanUser(s scanner) (userRow, error) {
+	var (
+		r                userRow
+		ext              sql.NullString
+		created, updated int64
+	)
+	if err := s.Scan(&r.seq, &r.u.ID, &r.u.Tenant, &ext, &r.u.UserName, &r.u.Active,
+		&r.attrs, &r.u.Version, &created, &updated); err != nil {
+		return userRow{}, err
+	}
+	r.u.ExternalID = ext.String
+	r.u.CreatedAt, r.u.UpdatedAt = fromNanos(created), fromNanos(updated)
+	return r, nil
+}
+
+// decoded returns the user with Attributes decoded (a fresh map each call).
+func (r userRow) decoded() (store.User, error) {
+	u := r.u
+	m, err := decodeAttrs(r.attrs)
+	if err != nil {
+		return store.User{}, err
+	}
+	u.Attributes = m
+	return u, nil
+}
+
+// nullable stores "" as NULL (externalId absent).
+func nullable(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
+
+// displayNameAttr is the user's displayName attribute, "" when absent or not
+// a string.
+func displayNameAttr(attrs map[string]any) string {
+	s, _ := attrs["displayName"].(string)
+	return s
+}
+
+func userConflict(err error, u store.User) error {
+	return conflict(err, map[string]string{
+		"user_name_fold": fmt.Sprintf("userName %q", u.UserName),
+		"external_id":    fmt.Sprintf("externalId %q", u.ExternalID),
+		"id":             fmt.Sprintf("id %q", u.ID),
+	})
+}
+
+func checkUser(u store.User) error {
+	if u.Tenant == "" {
+		return errors.New("tenant is empty")
+	}
+	if u.UserName == "" {
+		return errors.New("userName is empty")
+	}
+	return nil
+}
+
+// idTaken reports whether id names a user or group, live or deleted, in any
+// tenant: member ids must say unambiguously whether they are a user or a
+// group, and tombstones keep their id for the engine.
+func idTaken(ctx context.Context, q querier, id string) (bool, error) {
+	var n int
+	err := q.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM users WHERE id = ?1) + (SELECT COUNT(*) FROM groups WHERE id = ?1)`, id).Scan(&n)
+	return n > 0, err
+}
+
+// CreateUser stores a new user; see store.Store.
+func (d *DB) CreateUser(ctx context.Context, u store.User) (store.User, error) {
+	if err := checkUser(u); err != nil {
+		return store.User{}, fmt.Errorf("create user %q: %w", u.UserName, err)
+	}
+	if u.ID == "" {
+		u.ID = uuid.NewString()
+	}
+	attrs, err := encodeAttrs(u.Attributes)
+	if err != nil {
+		return store.User{}, fmt.Errorf("create user %q: %w", u.UserName, err)
+	}
+	now := d.utcNow()
+	err = d.write(ctx, func(tx *sql.Tx) error {
+		if taken, err := idTaken(ctx, tx, u.ID); err != nil {
+			return err
+		} else if taken {
+			return fmt.Errorf("id %q is taken: %w", u.ID, store.ErrConflict)
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO users (id, tenant, external_id, user_name, user_name_fold,
+			display_name, active, attributes, version, created_at, updated_at)
+			VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?9, ?9)`,
+			u.ID, u.Tenant, nullable(u.ExternalID), u.UserName, fold(u.UserName),
+			displayNameAttr(u.Attributes), u.Active, attrs, nanos(now))
+		if err != nil {
+			return userConflict(err, u)
+		}
+		return enqueue(ctx, tx, u.Tenant, store.KindUser, u.ID, now)
+	})
+	if err != nil {
+		return store.User{}, fmt.Errorf("create user %q: %w", u.UserName, err)
+	}
+	m, err := decodeAttrs(attrs)
+	if err != nil {
+		return store.User{}, fmt.Errorf("create user %q: %w", u.UserName, err)
+	}
+	u.Attributes, u.Groups, u.Version, u.CreatedAt, u.UpdatedAt = m, nil, 1, now, now
+	return u, nil
+}
+
+// getUserRow reads one live user.
+func getUserRow(ctx context.Context, q querier, tenant, id string) (userRow, error) {
+	r, err := scanUser(q.QueryRowContext(ctx, `SELECT `+userCols+` FROM users
+		WHERE users.tenant = ?1 AND users.id = ?2 AND users.deleted_at IS NULL`, tenant, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return userRow{}, store.ErrNotFound
+	}
+	return r, err
+}
+
+// GetUser returns a live user with its groups; see store.Store.
+func (d *DB) GetUser(ctx context.Context, tenant, id string) (store.User, error) {
+	var u store.User
+	err := d.read(ctx, func(tx *sql.Tx) error {
+		r, err := getUserRow(ctx, tx, tenant, id)
+		if err != nil {
+			return err
+		}
+		if u, err = r.decoded(); err != nil {
+			return err
+		}
+		groups, err := userGroups(ctx, tx, []string{id})
+		u.Groups = groups[id]
+		return err
+	})
+	if err != nil {
+		return store.User{}, fmt.Errorf("get user %q: %w", id, err)
+	}
+	return u, nil
+}
+
+// userGroups returns the live groups each of the users is a direct member
+// of, ordered by display name, in one query.
+func userGroups(ctx context.Context, q querier, ids []string) (map[string][]store.GroupRef, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	list, err := json.Marshal(ids)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := q.QueryContext(ctx, `SELECT m.member_id, g.id, g.display_name
+		FROM members m JOIN groups g ON g.id = m.group_id
+		WHERE m.member_id IN (SELECT value FROM json_each(?1)) AND g.deleted_at IS NULL
+		ORDER BY g.display_name_fold, g.display_name, g.id`, string(list))
+	if err != nil {
+		return nil, fmt.Errorf("load groups: %w", err)
+	}
+	defer rows.Close()
+	out := make(map[string][]store.GroupRef)
+	for rows.Next() {
+		var member string
+		var g store.GroupRef
+		if err := rows.Scan(&member, &g.ID, &g.DisplayName); err != nil {
+			return nil, fmt.Errorf("load groups: %w", err)
+		}
+		out[member] = append(out[member], g)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("load groups: %w", err)
+	}
+	return out, nil
+}
+
+// ListUsers returns one page of live users in creation order and the total.
+func (d *DB) ListUsers(ctx context.Context, tenant string, q store.Query) ([]store.User, int, error) {
+	var (
+		users []store.User
+		total int
+	)
+	err := d.read(ctx, func(tx *sql.Tx) error {
+		var rows []userRow
+		var err error
+		total, err = list(ctx, tx, usersTable, tenant, q, userCols, func(s scanner) error {
+			r, err := scanUser(s)
+			rows = append(rows, r)
+			return err
+		})
+		if err != nil || len(rows) == 0 {
+			return err
+		}
+		ids := make([]string, len(rows))
+		for i, r := range rows {
+			ids[i] = r.u.ID
+		}
+		groups, err := userGroups(ctx, tx, ids)
+		if err != nil {
+			return err
+		}
+		users = make([]store.User, len(rows))
+		for i, r := range rows {
+			if users[i], err = r.decoded(); err != nil {
+				return err
+			}
+			users[i].Groups = groups[r.u.ID]
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, 0, fmt.Errorf("list users of tenant %q: %w", tenant, err)
+	}
+	return users, total, nil
+}
+
+// UpdateUser is a read-modify-write in one IMMEDIATE transaction; see
+// store.Store.
+func (d *DB) UpdateUser(ctx context.Context, tenant, id string, fn func(*store.User) error) (store.User, error) {
+	var out store.User
+	err := d.write(ctx, func(tx *sql.Tx) error {
+		cur, err := getUserRow(ctx, tx, tenant, id)
+		if err != nil {
+			return err
+		}
+		groups, err := userGroups(ctx, tx, []string{id})
+		if err != nil {
+			return err
+		}
+		next, err := cur.decoded() // a fresh copy fn may change at will
+		if err != nil {
+			return err
+		}
+		next.Groups = groups[id]
+		if err := fn(&next); err != nil {
+			return err
+		}
+		// Fields fn may not change.
+		next.ID, next.Tenant, next.Version = cur.u.ID, cur.u.Tenant, cur.u.Version
+		next.CreatedAt, next.UpdatedAt, next.Groups = cur.u.CreatedAt, cur.u.UpdatedAt, groups[id]
+		if err := checkUser(next); err != nil {
+			return err
+		}
+		attrs, err := encodeAttrs(next.Attributes)
+		if err != nil {
+			return err
+		}
+		if attrs == cur.attrs && next.UserName == cur.u.UserName && next.ExternalID == cur.u.ExternalID &&
+			next.Active == cur.u.Active {
+			// Nothing changed: write nothing, enqueue nothing, keep the version.
+			if out, err = cur.decoded(); err != nil {
+				return err
+			}
+			out.Groups = groups[id]
+			return nil
+		}
+		now := d.utcNow()
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET external_id = ?1, user_name = ?2, user_name_fold = ?3,
+			display_name = ?4, active = ?5, attributes = ?6, version = version + 1, updated_at = ?7 WHERE seq = ?8`,
+			nullable(next.ExternalID), next.UserName, fold(next.UserName), displayNameAttr(next.Attributes),
+			next.Active, attrs, nanos(now), cur.seq); err != nil {
+			return userConflict(err, next)
+		}
+		if err := enqueue(ctx, tx, tenant, store.KindUser, id, now); err != nil {
+			return err
+		}
+		out = next
+		if out.Attributes, err = decodeAttrs(attrs); err != nil {
+			return err
+		}
+		out.Version, out.UpdatedAt = cur.u.Version+1, now
+		return nil
+	})
+	if err != nil {
+		return store.User{}, fmt.Errorf("update user %q: %w", id, err)
+	}
+	return out, nil
+}
+
+// DeleteUser tombstones the user and removes it from every group; each
+// group that lost the member gets a new version and a job, because its
+// member list (and so its ETag and its Atlassian membership) changed.
+func (d *DB) DeleteUser(ctx context.Context, tenant, id string) error {
+	now := d.utcNow()
+	err := d.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE users SET deleted_at = ?1, updated_at = ?1, version = version + 1
+			WHERE tenant = ?2 AND id = ?3 AND deleted_at IS NULL`, nanos(now), tenant, id)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return store.ErrNotFound
+		}
+		if err := removeMember(ctx, tx, tenant, id, now); err != nil {
+			return err
+		}
+		return enqueue(ctx, tx, tenant, store.KindUser, id, now)
+	})
+	if err != nil {
+		return fmt.Errorf("delete user %q: %w", id, err)
+	}
+	return nil
+}
+
+// removeMember deletes every membership of member (as a member of other
+// groups) and bumps and enqueues the groups concerned.
+func removeMember(ctx context.Context, tx *sql.Tx, tenant, member string, now time.Time) error {
+	rows, err := tx.QueryContext(ctx, `DELETE FROM members WHERE member_id = ?1 RETURNING group_id`, member)
+	if err != nil {
+		return fmt.Errorf("remove memberships of %q: %w", member, err)
+	}
+	var groups []string
+	for rows.Next() {
+		var g string
+		if err := rows.Scan(&g); err != nil {
+			rows.Close()
+			return err
+		}
+		groups = append(groups, g)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, g := range groups {
+		if err := touchGroup(ctx, tx, tenant, g, now); err != nil {
+			return err
+		}
+	}
+	return nil
+}
