@@ -82,6 +82,9 @@ func KindForStatus(status int) ErrorKind {
 		return Invalid
 	case status == http.StatusUnauthorized:
 		return Unauthorized
+	case status == http.StatusPaymentRequired:
+		// Confluence DC answers 402 when no licence is left (doc §2.2).
+		return LicenseLimit
 	case status == http.StatusForbidden:
 		return Forbidden
 	case status == http.StatusNotFound:

@@ -45,7 +45,7 @@ func TestErrorStringIncludesCodeFieldsAndRetryAfter(t *testing.T) {
 }
 
 func TestKindForStatus(t *testing.T) {
-	for status, want := range map[int]atlassian.ErrorKind{400: atlassian.Invalid, 401: atlassian.Unauthorized,
+	for status, want := range map[int]atlassian.ErrorKind{400: atlassian.Invalid, 401: atlassian.Unauthorized, 402: atlassian.LicenseLimit,
 		403: atlassian.Forbidden, 404: atlassian.NotFound, 409: atlassian.AlreadyExists, 429: atlassian.RateLimited,
 		500: atlassian.Transient, 503: atlassian.Transient, 418: atlassian.Other} {
 		if got := atlassian.KindForStatus(status); got != want {
