@@ -349,8 +349,9 @@ func (t *Transport) httpError(op, id string, resp *Response) *Error {
 
 // retryWait decides whether to retry after e (retry is 0 for the first retry) and how long to wait.
 //
-// 429 is retried for every method: Jira and Confluence reject a request with 429 in their
-// rate-limit filter before it runs (doc §6.1), so repeating it cannot apply a change twice.
+// 429 is retried for every method. Guess (§6.1 [I]): Jira and Confluence answer 429 from their
+// rate-limit filter (a token bucket in front of REST) before the request runs, so repeating it
+// cannot apply a change twice.
 // 502/503/504 and connection failures are retried only for retry-safe requests, except a failed
 // dial, which never reached the server.
 func (t *Transport) retryWait(e *Error, retry int, retrySafe bool) (time.Duration, bool) {

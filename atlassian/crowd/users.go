@@ -301,5 +301,8 @@ func (c *Client) eachUser(ctx context.Context, path string, q url.Values, fn fun
 // errStop carries the callback's error out of the paging loop untouched.
 type errStop struct{ err error }
 
+// Error returns the callback's message.
 func (e errStop) Error() string { return e.err.Error() }
+
+// Unwrap returns the callback's error.
 func (e errStop) Unwrap() error { return e.err }

@@ -40,8 +40,8 @@ type Options struct {
 	// "https://example.com/jira"), Auth (BearerToken for a PAT on Jira 8.14+, or BasicAuth),
 	// rate limit, retries, timeouts, logger. DecodeError is set by New.
 	atlassian.TransportOptions
-	// PageSize is the page size of /group/member (Jira caps it at 50) and /user/search
-	// (capped at 100 on Jira 10.x); 0 means 50.
+	// PageSize is the page size of /group/member and /user/search; 0 means 50. Guess (§1.8 [U]):
+	// Jira caps member pages at 50; /user/search pages are capped at 100 on 10.x (§1.7).
 	PageSize int
 	// StreamPageSize is the maxResults of /user/list; 0 means 1000 (Jira's default is 2000).
 	StreamPageSize int

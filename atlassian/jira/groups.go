@@ -20,8 +20,9 @@ type groupsPickerJSON struct {
 	} `json:"groups"`
 }
 
-// ListGroups returns every group. Jira DC has no paged group list in REST v2; the groups picker with
-// an empty query matches all groups (doc §1.8). If the server returns fewer groups than its
+// ListGroups returns every group. Jira DC has no paged group list in REST v2, so it asks the groups
+// picker (doc §1.8) with an empty query. Guess (§1.8 [U]): an empty query matches every group and
+// maxResults may exceed jira.ajax.autocomplete.limit. If the server returns fewer groups than its
 // "total" (jira.ajax.autocomplete.limit), the result is incomplete and an Unsupported error says so.
 func (c *Client) ListGroups(ctx context.Context) ([]atlassian.Group, error) {
 	q := url.Values{"query": {""}, "maxResults": {strconv.Itoa(c.pickerLimit)}}

@@ -279,3 +279,33 @@ func BenchmarkGetUser(b *testing.B) {
 		}
 	}
 }
+
+// cannedUser answers every request with one user, without a network: what is left is the
+// client's own cost per call (request building, auth, limiter, JSON decoding, logging).
+type cannedUser struct{ body []byte }
+
+func (c cannedUser) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Body != nil {
+		_ = r.Body.Close()
+	}
+	return &http.Response{StatusCode: http.StatusOK, Header: http.Header{"Content-Type": {"application/json"}},
+		Body: io.NopCloser(strings.NewReader(string(c.body))), ContentLength: int64(len(c.body)), Request: r}, nil
+}
+
+func BenchmarkGetUserClientOnly(b *testing.B) {
+	body := []byte(`{"self":"http://jira/rest/api/2/user?username=bench","key":"JIRAUSER10100","name":"bench",` +
+		`"emailAddress":"bench@example.com","displayName":"Bench Mark","active":true,"deleted":false,"timeZone":"UTC",` +
+		`"locale":"en_US","groups":{"size":0,"items":[]},"applicationRoles":{"size":0,"items":[]},"expand":"groups,applicationRoles"}`)
+	c, err := jira.New(jira.Options{TransportOptions: atlassian.TransportOptions{BaseURL: "http://jira.invalid",
+		Auth: atlassian.BearerToken("t"), HTTPClient: &http.Client{Transport: cannedUser{body}}, RatePerSecond: 1e9, Burst: 1 << 30}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := b.Context()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := c.GetUser(ctx, "bench"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

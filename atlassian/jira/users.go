@@ -27,6 +27,7 @@ type userJSON struct {
 // input, doc §1.5 [I]; tolerated on output too).
 type flexBool bool
 
+// UnmarshalJSON accepts a JSON boolean, its string form, or null (false).
 func (b *flexBool) UnmarshalJSON(data []byte) error {
 	s := strings.Trim(string(data), `"`)
 	if s == "null" {
@@ -279,7 +280,8 @@ func (c *Client) listStream(ctx context.Context, fn func(atlassian.User) error, 
 const searchAll = "."
 
 // searchCap is the overall result cap of /user/search on Jira DC 10.x (doc §1.7: "The combination
-// of maxResults and startAt is limited to the first 100 results").
+// of maxResults and startAt is limited to the first 100 results"). Guess (§1.7 [U]): the cap starts
+// with 10.0; earlier versions page through every user.
 const searchCap = 100
 
 // listSearch pages /user/search until an empty page: a server may clamp maxResults, so a short
