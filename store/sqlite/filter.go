@@ -15,7 +15,9 @@ import (
 //   - A comparison matches only a present, non-null value of the filter
 //     value's type (strings match JSON strings, numbers JSON numbers, booleans
 //     JSON booleans); so on an absent attribute every operator, ne included,
-//     is false, and `not (x eq "a")` is true.
+//     is false, and `not (x eq "a")` is true. Guess: RFC 7644 section
+//     3.4.2.2 does not say what ne does on an absent attribute; elimity's
+//     in-memory PassesFilter also fails every comparison on it.
 //   - A multi-valued path matches if any element matches.
 //   - Each comparison yields 1, 0 or NULL; NULL only ever means "no match"
 //     and `not` is rendered as `(e) IS NOT 1`, so NULLs never leak through
@@ -412,6 +414,9 @@ func (b *sqlBuilder) jsonCompare(c store.Compare, o operand) (string, error) {
 		}
 		return "", unsupported("%s on a boolean", c.Op)
 	case time.Time:
+		// A dateTime inside the attributes is RFC 3339 text with any offset;
+		// strftime normalises it to UTC at millisecond precision (Unverified:
+		// the scim layer sends time.Time only for meta.* today).
 		s, err := orderOp(c, "strftime('%Y-%m-%dT%H:%M:%fZ', "+o.val+")", b.bind(v.UTC().Format("2006-01-02T15:04:05.000Z")))
 		if err != nil {
 			return "", err

@@ -88,7 +88,9 @@ func checkUser(u store.User) error {
 
 // idTaken reports whether id names a user or group, live or deleted, in any
 // tenant: member ids must say unambiguously whether they are a user or a
-// group, and tombstones keep their id for the engine.
+// group, and tombstones keep their id for the engine. Ids are UUIDs the
+// store assigns, so a caller-chosen id that collides across tenants is a
+// caller bug, reported as ErrConflict.
 func idTaken(ctx context.Context, q querier, id string) (bool, error) {
 	var n int
 	err := q.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM users WHERE id = ?1) + (SELECT COUNT(*) FROM groups WHERE id = ?1)`, id).Scan(&n)
