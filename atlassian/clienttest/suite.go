@@ -134,6 +134,12 @@ func testCreateAndGet(t *testing.T, cfg Config, nc NewClient) {
 	_, err = env.c.GetUser(ctx, "nobody")
 	wantKind(t, err, atlassian.NotFound)
 
+	_, err = env.c.CreateUser(ctx, atlassian.NewUser{Name: "", DisplayName: "No Name", Email: "nn@example.com", Active: true})
+	wantKind(t, err, atlassian.Invalid)
+	if n := len(env.e.State().Users); n != before {
+		t.Errorf("invalid create changed the user count %d -> %d", before, n)
+	}
+
 	inactive := mustCreate(t, env.c, newUser("dormant", false))
 	if inactive.Active || mustFindUser(t, env.e, "dormant").Active {
 		t.Errorf("user created with Active=false is active: %+v", inactive)

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/scimbridge/scimbridge/atlassian"
 	"github.com/scimbridge/scimbridge/atlassian/atlassiantest"
@@ -307,5 +308,36 @@ func BenchmarkGetUserClientOnly(b *testing.B) {
 		if _, err := c.GetUser(ctx, "bench"); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+func TestKindsSurfaceWhenRetriesAreOff(t *testing.T) {
+	f := start(t, "", nil, func(o *jira.Options) { o.MaxRetries = -1 })
+	seedN(t, f.e, 1)
+	ctx := t.Context()
+
+	_, err := f.c.CreateUser(ctx, atlassian.NewUser{Name: "bad", DisplayName: "Bad", Email: "not-an-email", Active: true})
+	if e, ok := errors.AsType[*atlassian.Error](err); !ok || e.Kind != atlassian.Invalid || e.Fields["email"] == "" {
+		t.Fatalf("invalid email = %v, want Invalid with a field message", err)
+	}
+
+	f.e.SetFaults(atlassiantest.Faults{RateLimitPerSecond: 1, Burst: 1})
+	if _, err := f.c.GetUser(ctx, "user000"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.c.GetUser(ctx, "user000")
+	e, ok := errors.AsType[*atlassian.Error](err)
+	if !ok || e.Kind != atlassian.RateLimited || e.RetryAfter != time.Second || e.Status != 429 {
+		t.Fatalf("over the rate limit = %#v, want RateLimited with RetryAfter 1s", err)
+	}
+
+	f.e.SetFaults(atlassiantest.Faults{ErrorRate: 1, ErrorStatus: 503})
+	if _, err := f.c.GetUser(ctx, "user000"); !errors.Is(err, atlassian.Transient) {
+		t.Fatalf("503 = %v, want Transient", err)
+	}
+	f.e.SetFaults(atlassiantest.Faults{DropRate: 1})
+	_, err = f.c.GetUser(ctx, "user000")
+	if e, ok := errors.AsType[*atlassian.Error](err); !ok || e.Kind != atlassian.Transient || e.Status != 0 || e.Err == nil {
+		t.Fatalf("dropped connection = %#v, want Transient without status", err)
 	}
 }
