@@ -1,0 +1,155 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/elimity-com/scim/schema"
+	"github.com/gorilla/mux"
+
+	"github.com/scimbridge/scimbridge/config"
+	"github.com/scimbridge/scimbridge/presets"
+	"github.com/scimbridge/scimbridge/scim"
+	"github.com/scimbridge/scimbridge/scim/auth"
+	"github.com/scimbridge/scimbridge/store/sqlite"
+)
+
+const usage = `usage:
+  scimbridge serve --config FILE     run the service
+  scimbridge demo [--addr ADDR] [--data DIR]
+                                     zero-config demo with an embedded Jira emulator
+  scimbridge check --config FILE     validate the configuration`
+
+// run is the whole program behind main, so tests can drive it.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	// Entra sends booleans as "True"/"False" strings (idp-scim-clients.md
+	// 3.6); elimity only accepts them with this process-wide switch.
+	schema.SetAllowStringValues(true)
+	if len(args) == 0 {
+		return errors.New(usage)
+	}
+	switch args[0] {
+	case "serve":
+		cfg, err := loadConfig(args[1:], getenv, stderr)
+		if err != nil {
+			return err
+		}
+		return serve(ctx, cfg, stdout, stderr, nil)
+	case "check":
+		cfg, err := loadConfig(args[1:], getenv, stderr)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "config ok: %d tenant(s), %d target(s)\n", len(cfg.Tenants), len(cfg.Targets))
+		return nil
+	case "demo":
+		return demo(ctx, args[1:], stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprintln(stdout, usage)
+		return nil
+	}
+	return fmt.Errorf("unknown command %q\n%s", args[0], usage)
+}
+
+func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (*config.Config, error) {
+	fs := flag.NewFlagSet("scimbridge", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("config", "", "path to the YAML configuration")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if *path == "" {
+		return nil, errors.New("--config FILE is required")
+	}
+	return config.Load(*path, getenv)
+}
+
+// serve runs the service until ctx ends. ready, if set, is called with the
+// listening address once requests are accepted.
+func serve(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, ready func(addr string)) error {
+	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.SlogLevel()}))
+
+	st, err := sqlite.Open(ctx, cfg.Database, sqlite.Options{})
+	if err != nil {
+		return fmt.Errorf("open database: %w", err)
+	}
+	defer st.Close()
+
+	var authTenants []auth.Tenant
+	var scimTenants []scim.Tenant
+	for _, t := range cfg.Tenants {
+		at := auth.Tenant{Name: t.Name, TokenHashes: t.TokenHashes()}
+		if t.JWT != nil {
+			at.JWT = &auth.JWT{
+				Issuer: t.JWT.Issuer, Audiences: t.JWT.Audience, JWKSFile: t.JWT.JWKSFile, JWKSURL: t.JWT.JWKSURL,
+			}
+			if !t.JWT.HS256Secret.IsZero() {
+				at.JWT.HS256Secret = []byte(t.JWT.HS256Secret.Reveal())
+			}
+		}
+		authTenants = append(authTenants, at)
+		p, err := presets.Get(t.Preset)
+		if err != nil {
+			return fmt.Errorf("tenant %q: %w", t.Name, err)
+		}
+		scimTenants = append(scimTenants, scim.Tenant{
+			Name: t.Name, GroupPatchNoContent: p.Quirks.PatchNoContent, AlwaysReturnName: p.Quirks.AlwaysReturnName,
+		})
+	}
+	authn, err := auth.New(authTenants, auth.Options{Logger: log})
+	if err != nil {
+		return fmt.Errorf("authentication: %w", err)
+	}
+
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	base := cfg.PublicURL
+	if base == "" {
+		base = "http://" + ln.Addr().String()
+	}
+	scimSrv, err := scim.New(st, authn, scimTenants, scim.Options{BaseURL: base, Logger: log})
+	if err != nil {
+		ln.Close()
+		return err
+	}
+
+	r := mux.NewRouter()
+	r.PathPrefix(scim.Prefix).Handler(scimSrv)
+	r.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"status":"ok"}`)
+	})
+
+	srv := &http.Server{Handler: r, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	log.Info("scimbridge listening", "addr", ln.Addr().String(), "tenants", len(cfg.Tenants))
+	fmt.Fprintf(stdout, "scimbridge listening on http://%s\n", ln.Addr())
+	if ready != nil {
+		ready(ln.Addr().String())
+	}
+
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	// Stop accepting, let in-flight requests finish: every accepted change is
+	// already committed when its response is written.
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	log.Info("scimbridge stopped")
+	return nil
+}

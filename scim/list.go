@@ -1,0 +1,127 @@
+package scim
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/elimity-com/scim"
+	scimerrors "github.com/elimity-com/scim/errors"
+
+	"github.com/scimbridge/scimbridge/scim/query"
+	"github.com/scimbridge/scimbridge/store"
+)
+
+// serveList answers GET /Users and GET /Groups (RFC 7644 section 3.4.2)
+// here rather than in elimity: the IdPs' lookup-before-create is the hot
+// path, elimity parses every filter with a slow general parser, rejects
+// forms IdPs send (query.Prepare rewrites them), reports itemsPerPage as the
+// requested count instead of the page size, and may emit "Resources": null,
+// which breaks Entra's connection test.
+func (s *Server) serveList(w http.ResponseWriter, r *http.Request, ts *tenantService, endpoint string) {
+	q := r.URL.Query()
+	count, err := intParam(q.Get("count"), s.maxPage)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, scimerrors.ScimTypeInvalidValue, "count must be an integer.")
+		return
+	}
+	count = min(max(count, 0), s.maxPage)
+	startIndex, err := intParam(q.Get("startIndex"), 1)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, scimerrors.ScimTypeInvalidValue, "startIndex must be an integer.")
+		return
+	}
+	startIndex = max(startIndex, 1)
+
+	qs := ts.users.query
+	rt, base := "User", ts.users.links.base+"/Users/"
+	if endpoint == "Groups" {
+		qs, rt, base = ts.groups.query, "Group", ts.groups.links.base+"/Groups/"
+	}
+	var f store.Filter
+	if raw := q.Get("filter"); strings.TrimSpace(raw) != "" {
+		if f, err = query.Parse(raw, qs); err != nil {
+			writeSCIMError(w, err)
+			return
+		}
+	}
+	proj := parseProjection(q)
+	var page scim.Page
+	if endpoint == "Groups" {
+		page, err = ts.groups.list(r, f, startIndex, count, proj)
+	} else {
+		page, err = ts.users.list(r, f, startIndex, count, proj)
+	}
+	if err != nil {
+		writeSCIMError(w, err)
+		return
+	}
+	schemas := []string{qs.Core.ID}
+	for _, e := range qs.Extensions {
+		schemas = append(schemas, e.ID)
+	}
+	resources := make([]map[string]any, 0, len(page.Resources))
+	for _, res := range page.Resources {
+		resources = append(resources, resourceJSON(res, rt, base, schemas))
+	}
+	body, err := json.Marshal(map[string]any{
+		"schemas":      []string{"urn:ietf:params:scim:api:messages:2.0:ListResponse"},
+		"totalResults": page.TotalResults,
+		"startIndex":   startIndex,
+		"itemsPerPage": len(resources),
+		"Resources":    resources,
+	})
+	if err != nil {
+		s.log.ErrorContext(r.Context(), "encode list response", "err", err)
+		writeError(w, http.StatusInternalServerError, "", "Internal error.")
+		return
+	}
+	w.Header().Set("Content-Type", "application/scim+json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	_, _ = w.Write(body)
+}
+
+func intParam(v string, def int) (int, error) {
+	if v == "" {
+		return def, nil
+	}
+	return strconv.Atoi(strings.TrimSpace(v))
+}
+
+// resourceJSON renders a resource the way elimity renders single
+// resources, so list and single reads look the same.
+func resourceJSON(res scim.Resource, resourceType, base string, schemas []string) map[string]any {
+	out := make(map[string]any, len(res.Attributes)+4)
+	for k, v := range res.Attributes {
+		out[k] = v
+	}
+	out["id"] = res.ID
+	if res.ExternalID.Present() {
+		out["externalId"] = res.ExternalID.Value()
+	}
+	out["schemas"] = schemas
+	m := map[string]any{"resourceType": resourceType, "location": base + res.ID}
+	if res.Meta.Created != nil {
+		m["created"] = res.Meta.Created.Format(time.RFC3339)
+	}
+	if res.Meta.LastModified != nil {
+		m["lastModified"] = res.Meta.LastModified.Format(time.RFC3339)
+	}
+	if res.Meta.Version != "" {
+		m["version"] = res.Meta.Version
+	}
+	out["meta"] = m
+	return out
+}
+
+// writeSCIMError writes an error returned by a handler (a ScimError value
+// after toSCIMError or query's own errors).
+func writeSCIMError(w http.ResponseWriter, err error) {
+	se := scimerrors.CheckScimError(err, http.MethodGet)
+	if se.Status == http.StatusInternalServerError {
+		se.Detail = "Internal error."
+	}
+	writeError(w, se.Status, se.ScimType, se.Detail)
+}
