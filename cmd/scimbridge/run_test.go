@@ -1,0 +1,111 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func writeConfig(t *testing.T, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "scimbridge.yaml")
+	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestRunUsage(t *testing.T) {
+	var out, errb bytes.Buffer
+	if err := run(t.Context(), nil, env(nil), &out, &errb); err == nil || !strings.Contains(err.Error(), "usage") {
+		t.Fatalf("no args: err = %v, want usage", err)
+	}
+	if err := run(t.Context(), []string{"frobnicate"}, env(nil), &out, &errb); err == nil || !strings.Contains(err.Error(), `unknown command "frobnicate"`) {
+		t.Fatalf("unknown command: err = %v", err)
+	}
+	if err := run(t.Context(), []string{"serve"}, env(nil), &out, &errb); err == nil || !strings.Contains(err.Error(), "--config") {
+		t.Fatalf("serve without --config: err = %v", err)
+	}
+}
+
+func TestCheckReportsEveryProblemWithoutSecrets(t *testing.T) {
+	p := writeConfig(t, "listen: nowhere\ntenants:\n  - name: Bad_Name\n    token_env: UNSET_TOKEN\n")
+	var out, errb bytes.Buffer
+	err := run(t.Context(), []string{"check", "--config", p}, env(nil), &out, &errb)
+	if err == nil {
+		t.Fatal("check accepted a broken config")
+	}
+	for _, want := range []string{"listen", "tenants[0]", "UNSET_TOKEN"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not mention %q", err, want)
+		}
+	}
+	good := writeConfig(t, "tenants:\n  - name: okta\n    token_env: T\n")
+	out.Reset()
+	if err := run(t.Context(), []string{"check", "--config", good}, env(map[string]string{"T": "s3cret-token"}), &out, &errb); err != nil {
+		t.Fatalf("check good config: %v", err)
+	}
+	if !strings.Contains(out.String(), "config ok") || strings.Contains(out.String()+errb.String(), "s3cret-token") {
+		t.Fatalf("check output %q / %q", out.String(), errb.String())
+	}
+}
+
+// serve answers SCIM with the tenant's token, and stops cleanly when its
+// context ends.
+func TestServeStopsCleanly(t *testing.T) {
+	dir := t.TempDir()
+	p := writeConfig(t, "listen: 127.0.0.1:0\ndatabase: "+filepath.Join(dir, "db.sqlite")+"\ntenants:\n  - name: okta\n    token_env: T\n")
+	ctx, cancel := context.WithCancel(t.Context())
+	var out, errb syncBuffer
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"serve", "--config", p}, env(map[string]string{"T": "tok-okta"}), &out, &errb) }()
+
+	addr := waitFor(t, &out, "listening on http://")
+	req, _ := http.NewRequest(http.MethodGet, "http://"+addr+"/scim/v2/okta/Users?count=1", nil)
+	req.Header.Set("Authorization", "Bearer tok-okta")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lr struct{ TotalResults *int }
+	_ = json.NewDecoder(resp.Body).Decode(&lr)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || lr.TotalResults == nil || *lr.TotalResults != 0 {
+		t.Fatalf("GET /Users: %d %v", resp.StatusCode, lr.TotalResults)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("serve returned %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("serve did not stop within 20 s of its context ending")
+	}
+	if strings.Contains(errb.String(), "tok-okta") {
+		t.Fatal("the token appeared in the logs")
+	}
+}
+
+// waitFor polls out until it holds marker and returns the rest of that line.
+func waitFor(t *testing.T, out *syncBuffer, marker string) string {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		if s := out.String(); strings.Contains(s, marker) {
+			rest := s[strings.Index(s, marker)+len(marker):]
+			return strings.TrimSpace(strings.SplitN(rest, "\n", 2)[0])
+		}
+		time.Sleep(10 * time.Millisecond) // polling a condition with a deadline, not synchronising by sleep
+	}
+	t.Fatalf("%q did not appear within 20 s; output: %s", marker, out.String())
+	return ""
+}
