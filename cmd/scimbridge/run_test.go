@@ -66,7 +66,9 @@ func TestServeStopsCleanly(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	var out, errb syncBuffer
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"serve", "--config", p}, env(map[string]string{"T": "tok-okta"}), &out, &errb) }()
+	go func() {
+		done <- run(ctx, []string{"serve", "--config", p}, env(map[string]string{"T": "tok-okta"}), &out, &errb)
+	}()
 
 	addr := waitFor(t, &out, "listening on http://")
 	req, _ := http.NewRequest(http.MethodGet, "http://"+addr+"/scim/v2/okta/Users?count=1", nil)
