@@ -23,8 +23,8 @@ func (e *Emulator) authJira(c *call) bool {
 		// PATs exist since Jira 8.14; an older Jira does not know the scheme and treats the
 		// request as anonymous.
 		if o.Token != "" && e.version.pat() && secretEqual(cred, o.Token) {
-			c.principal = patOwner(o)
-			c.w.Header()["X-Ausername"] = []string{c.principal}
+			c.principal = e.principalHdr[0]
+			c.w.Header()["X-Ausername"] = e.principalHdr
 			return true
 		}
 		// Guess (1.1, 1.10): a rejected token is reported like failed basic auth.
@@ -42,8 +42,9 @@ func (e *Emulator) authJira(c *call) bool {
 				return false
 			}
 			c.principal = o.User
-			c.w.Header()["X-Ausername"] = []string{c.principal}
-			c.w.Header()["X-Seraph-Loginreason"] = []string{"OK"}
+			h := c.w.Header()
+			h["X-Ausername"] = e.basicHdr
+			h["X-Seraph-Loginreason"] = e.seraphOK
 			return true
 		}
 		// Failed basic auth: 401, X-Seraph-LoginReason: AUTHENTICATED_FAILED and Jira's HTML error

@@ -278,6 +278,15 @@ func checkInvariants(t *testing.T, e *Emulator) {
 		if !slices.IsSortedFunc(g.members, byLowerName) {
 			t.Fatalf("group %q members unsorted", g.name)
 		}
+		active := 0
+		for _, u := range g.members {
+			if u.active {
+				active++
+			}
+		}
+		if active != g.activeCount {
+			t.Fatalf("group %q activeCount %d, counted %d", g.name, g.activeCount, active)
+		}
 		for _, u := range g.members {
 			if d.users[u.lower] != u {
 				t.Fatalf("group %q has deleted member %q", g.name, u.name)

@@ -137,24 +137,6 @@ type crowdAttributes struct {
 	Link       crowdLink        `json:"link"`
 }
 
-type crowdPasswordLink struct {
-	Link crowdLink `json:"link"`
-}
-
-type crowdUserJSON struct {
-	Expand      string            `json:"expand"`
-	Link        crowdLink         `json:"link"`
-	Name        string            `json:"name"`
-	Key         string            `json:"key"`
-	FirstName   string            `json:"first-name"`
-	LastName    string            `json:"last-name"`
-	DisplayName string            `json:"display-name"`
-	Email       string            `json:"email"`
-	Password    crowdPasswordLink `json:"password"`
-	Active      bool              `json:"active"`
-	Attributes  crowdAttributes   `json:"attributes"`
-}
-
 // crowdRef is the minimal {"link","name"} entry of unexpanded lists.
 type crowdRef struct {
 	Link crowdLink `json:"link"`
@@ -175,25 +157,19 @@ func (c *call) crowdURL(path, param, value string) string {
 	return c.origin + c.root + path + "?" + param + "=" + url.QueryEscape(value)
 }
 
-// crowdUser renders u; call with e.mu held. With expandAttributes the attribute list carries
-// lastAuthenticated. Guess (3.3 [U]): Crowd keeps the last login as the lastAuthenticated
-// attribute (milliseconds since the epoch); the emulator shares Jira's key with the Crowd face.
-func (e *Emulator) crowdUser(c *call, u *user, expandAttributes bool) crowdUserJSON {
-	out := crowdUserJSON{
-		Expand: "attributes", Link: crowdLink{c.crowdURL("/user", "username", u.name), "self"},
-		Name: u.name, Key: u.key, FirstName: u.firstName, LastName: u.lastName, DisplayName: u.displayName,
-		Email: u.email, Active: u.active,
-		Password: crowdPasswordLink{crowdLink{c.crowdURL("/user/password", "username", u.name), "edit"}},
-		Attributes: crowdAttributes{
-			Attributes: []crowdAttribute{},
-			Link:       crowdLink{c.crowdURL("/user/attribute", "username", u.name), "self"},
-		},
+// sendCrowdUser answers with the user entity; call with e.mu held, it unlocks.
+func (e *Emulator) sendCrowdUser(c *call, status int, u *user, expandAttributes bool, unlock func()) {
+	j := e.getBuf()
+	j.crowdUser(c, u, expandAttributes)
+	loc := ""
+	if status == http.StatusCreated {
+		loc = c.crowdURL("/user", "username", u.name)
 	}
-	if expandAttributes && !u.lastLogin.IsZero() {
-		out.Attributes.Attributes = append(out.Attributes.Attributes,
-			crowdAttribute{Name: "lastAuthenticated", Values: []string{strconv.FormatInt(u.lastLogin.UnixMilli(), 10)}})
+	unlock()
+	if loc != "" {
+		c.w.Header()["Location"] = []string{loc}
 	}
-	return out
+	e.send(c.w, status, j)
 }
 
 func (e *Emulator) crowdGroup(c *call, g *group) crowdGroupJSON {
@@ -209,7 +185,9 @@ func (e *Emulator) crowdGroup(c *call, g *group) crowdGroupJSON {
 
 func expands(raw, what string) bool {
 	v, _ := query(raw, "expand")
-	for _, p := range strings.Split(v, ",") {
+	for v != "" {
+		var p string
+		p, v, _ = strings.Cut(v, ",")
 		if strings.TrimSpace(p) == what {
 			return true
 		}
@@ -253,9 +231,7 @@ func (e *Emulator) crowdGetUser(c *call) {
 		e.crowdError(c, http.StatusNotFound, "USER_NOT_FOUND", crowdUserNotFound(username+key))
 		return
 	}
-	out := e.crowdUser(c, u, attrs)
-	e.mu.RUnlock()
-	e.writeJSON(c.w, http.StatusOK, &out)
+	e.sendCrowdUser(c, http.StatusOK, u, attrs, e.mu.RUnlock)
 }
 
 // crowdUserIn is the user entity a client sends (atlassian-api.md 3.3).
@@ -326,10 +302,7 @@ func (e *Emulator) crowdCreateUser(c *call) {
 		e.crowdError(c, http.StatusBadRequest, "INVALID_USER", "User <"+name+"> already exists")
 		return
 	}
-	out := e.crowdUser(c, u, false)
-	e.mu.Unlock()
-	c.w.Header()["Location"] = []string{out.Link.Href}
-	e.writeJSON(c.w, http.StatusCreated, &out)
+	e.sendCrowdUser(c, http.StatusCreated, u, false, e.mu.Unlock)
 }
 
 // crowdUpdateUser: PUT /user is a full replace; omitted first-name, last-name, display-name and
@@ -418,9 +391,7 @@ func (e *Emulator) crowdRenameUser(c *call) {
 		e.crowdError(c, http.StatusBadRequest, "INVALID_USER", "User <"+newName+"> already exists")
 		return
 	}
-	out := e.crowdUser(c, u, false)
-	e.mu.Unlock()
-	e.writeJSON(c.w, http.StatusOK, &out)
+	e.sendCrowdUser(c, http.StatusOK, u, false, e.mu.Unlock)
 }
 
 // crowdDeleteUser: 204 (atlassian-api.md 3.4). Guess (1.6, 3.2): Jira-as-user-server keeps its
@@ -491,9 +462,10 @@ func (e *Emulator) crowdUserAttributes(c *call) {
 		e.crowdError(c, http.StatusNotFound, "USER_NOT_FOUND", crowdUserNotFound(username))
 		return
 	}
-	out := e.crowdUser(c, u, true).Attributes
+	j := e.getBuf()
+	j.crowdAttributes(c, u, true)
 	e.mu.RUnlock()
-	e.writeJSON(c.w, http.StatusOK, &out)
+	e.send(c.w, http.StatusOK, j)
 }
 
 // --- paging ---
@@ -532,11 +504,6 @@ func window(n, start, maxResults int) (int, int) {
 }
 
 // --- memberships ---
-
-type crowdUserList struct {
-	Expand string `json:"expand"`
-	Users  any    `json:"users"`
-}
 
 type crowdGroupList struct {
 	Expand string `json:"expand"`
@@ -624,31 +591,17 @@ func (e *Emulator) crowdGroupUsers(c *call) {
 			e.crowdError(c, http.StatusNotFound, "MEMBERSHIP_NOT_FOUND", "User <"+username+"> is not a member of <"+g.name+">")
 			return
 		}
-		out := crowdRef{Link: crowdLink{c.crowdURL("/user", "username", u.name), "self"}, Name: u.name}
+		j := e.getBuf()
+		j.crowdRef(c, "/user", "username", u.name)
 		e.mu.RUnlock()
-		e.writeJSON(c.w, http.StatusOK, &out)
+		e.send(c.w, http.StatusOK, j)
 		return
 	}
 	from, to := window(len(g.members), start, maxResults)
-	out := crowdUserList{Expand: "user", Users: e.crowdUsers(c, g.members[from:to], expand)}
+	j := e.getBuf()
+	j.crowdUsers(c, g.members[from:to], expand)
 	e.mu.RUnlock()
-	e.writeJSON(c.w, http.StatusOK, &out)
-}
-
-// crowdUsers renders a user list, expanded or as {link,name} refs; call with e.mu held.
-func (e *Emulator) crowdUsers(c *call, users []*user, expand bool) any {
-	if expand {
-		list := make([]crowdUserJSON, 0, len(users))
-		for _, u := range users {
-			list = append(list, e.crowdUser(c, u, false))
-		}
-		return list
-	}
-	list := make([]crowdRef, 0, len(users))
-	for _, u := range users {
-		list = append(list, crowdRef{Link: crowdLink{c.crowdURL("/user", "username", u.name), "self"}, Name: u.name})
-	}
-	return list
+	e.send(c.w, http.StatusOK, j)
 }
 
 // crowdAddMembership: POST /user/group/direct?username=u {"name":"g"} or POST

@@ -427,9 +427,10 @@ func (e *Emulator) crowdSearch(c *call) {
 				seen++
 			}
 		}
-		out := crowdUserList{Expand: "user", Users: e.crowdUsers(c, hits, expands(raw, "user"))}
+		j := e.getBuf()
+		j.crowdUsers(c, hits, expands(raw, "user"))
 		e.mu.RUnlock()
-		e.writeJSON(c.w, http.StatusOK, &out)
+		e.send(c.w, http.StatusOK, j)
 		return
 	}
 	expand := expands(raw, "group")

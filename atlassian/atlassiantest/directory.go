@@ -36,8 +36,8 @@ type application struct{ key, name, defaultGroup string }
 
 // applications lists the application keys accepted in applicationKeys and /user/application.
 // Guess (1.3, 7.6 [U]): the JSM default group name; Jira's real default is jira-servicedesk-users.
-func applications() []application {
-	return []application{
+func applications() [3]application {
+	return [3]application{
 		{"jira-software", "Jira Software", "jira-software-users"},
 		{"jira-core", "Jira Core", "jira-core-users"},
 		{"jira-servicedesk", "Jira Service Management", "jira-servicedesk-users"},
@@ -100,6 +100,7 @@ type group struct {
 	active      bool
 	access      bool
 	members     []*user // sorted by lower name
+	activeCount int     // members that are active, so member pages need not scan
 }
 
 // directory is the one in-memory directory behind both faces. Every method must be called with
@@ -241,6 +242,9 @@ func (d *directory) link(g *group, u *user) {
 	if g.access {
 		u.access++
 	}
+	if u.active {
+		g.activeCount++
+	}
 	d.seatDelta(was, u)
 }
 
@@ -248,6 +252,9 @@ func (d *directory) unlink(g *group, u *user) {
 	was := u.seated()
 	if i, ok := slices.BinarySearchFunc(g.members, u, byLowerName); ok {
 		g.members = slices.Delete(g.members, i, i+1)
+		if u.active {
+			g.activeCount--
+		}
 	}
 	if j, ok := slices.BinarySearchFunc(u.groups, g, byLowerGroup); ok {
 		u.groups = slices.Delete(u.groups, j, j+1)
@@ -312,6 +319,13 @@ func (d *directory) setActive(u *user, active bool, now time.Time) error {
 	u.active = active
 	u.updated = now
 	d.seatDelta(was, u)
+	for _, g := range u.groups {
+		if active {
+			g.activeCount++
+		} else {
+			g.activeCount--
+		}
+	}
 	return nil
 }
 

@@ -1,7 +1,6 @@
 package atlassiantest
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -72,7 +71,13 @@ type Emulator struct {
 
 	reqLog requestLog
 	reqSeq atomic.Uint64
-	bufs   sync.Pool
+	bufs   sync.Pool // of *jsonBuf
+	jsonCT []string  // the JSON Content-Type header value, shared read-only
+	// principalHdr is the X-AUSERNAME value for PAT callers, shared read-only.
+	principalHdr []string
+	basicHdr     []string // X-AUSERNAME for basic-auth callers
+	seraphOK     []string // X-Seraph-LoginReason: OK
+	lastOrigin   atomic.Pointer[originCache]
 }
 
 // New returns an Emulator configured by opts. Invalid options (see Options.Validate) fall back to
@@ -94,7 +99,11 @@ func New(opts Options) *Emulator {
 		seed = 0x5eed
 	}
 	e.rng = rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
-	e.bufs.New = func() any { return new(bytes.Buffer) }
+	e.bufs.New = func() any { return &jsonBuf{b: make([]byte, 0, 4096)} }
+	e.jsonCT = []string{"application/json;charset=UTF-8"}
+	e.principalHdr = []string{patOwner(opts)}
+	e.basicHdr = []string{opts.User}
+	e.seraphOK = []string{"OK"}
 	e.dir = newDirectory(opts.LicenseSeats, v.dbKeys())
 	return e
 }
@@ -225,12 +234,16 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		e.serveControl(w, r)
 		return
 	}
-	rec := &statusRecorder{ResponseWriter: w}
-	e.serveAPI(rec, r)
-	e.reqLog.add(RequestRecord{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Status: rec.status})
+	// One allocation for the recorder and the call context.
+	st := &struct {
+		rec statusRecorder
+		c   call
+	}{rec: statusRecorder{ResponseWriter: w}}
+	e.serveAPI(&st.rec, r, &st.c)
+	e.reqLog.add(RequestRecord{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Status: st.rec.status})
 }
 
-func (e *Emulator) serveAPI(w http.ResponseWriter, r *http.Request) {
+func (e *Emulator) serveAPI(w http.ResponseWriter, r *http.Request, c *call) {
 	f, sub, root := route(r.URL.Path)
 	if f == faceNone {
 		http.NotFound(w, r)
@@ -242,8 +255,8 @@ func (e *Emulator) serveAPI(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	c := &call{w: w, r: r, sub: sub, root: root, origin: origin(r)}
-	if r.Body != nil {
+	*c = call{w: w, r: r, sub: sub, root: root, origin: e.origin(r)}
+	if r.Body != nil && r.Body != http.NoBody {
 		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 	}
 	if f == faceJira {
@@ -266,44 +279,56 @@ func (e *Emulator) serveAPI(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func origin(r *http.Request) string {
+// origin returns scheme://host for self links. The last answer is cached because clients send the
+// same Host on every request, which saves an allocation per request.
+func (e *Emulator) origin(r *http.Request) string {
 	host := r.Host
 	if host == "" {
 		host = "localhost"
 	}
-	if r.TLS != nil {
-		return "https://" + host
+	tls := r.TLS != nil
+	if o := e.lastOrigin.Load(); o != nil && o.host == host && o.tls == tls {
+		return o.origin
 	}
-	return "http://" + host
+	o := &originCache{host: host, tls: tls, origin: "http://" + host}
+	if tls {
+		o.origin = "https://" + host
+	}
+	e.lastOrigin.Store(o)
+	return o.origin
+}
+
+type originCache struct {
+	host   string
+	tls    bool
+	origin string
 }
 
 // setJiraHeaders adds the request id and user headers Jira DC sends (atlassian-api.md 1.1).
 // Guess (1.1): the X-AREQUESTID format (minute-of-day x sequence x 1) follows what DC prints.
 func (e *Emulator) setJiraHeaders(c *call) {
 	t := e.now()
-	seq := e.reqSeq.Add(1)
-	c.w.Header()["X-Arequestid"] = []string{strconv.Itoa(t.Hour()*60+t.Minute()) + "x" + strconv.FormatUint(seq, 10) + "x1"}
+	var b [48]byte
+	id := strconv.AppendInt(b[:0], int64(t.Hour()*60+t.Minute()), 10)
+	id = append(id, 'x')
+	id = strconv.AppendUint(id, e.reqSeq.Add(1), 10)
+	id = append(id, 'x', '1')
+	c.w.Header()["X-Arequestid"] = []string{string(id)}
 }
 
-// writeJSON encodes v into a pooled buffer and sends it with the given status.
+// writeJSON encodes v with encoding/json into a pooled buffer and sends it with the given status.
+// The hot user shapes use the jsonBuf appenders instead.
 func (e *Emulator) writeJSON(w http.ResponseWriter, status int, v any) {
-	buf := e.bufs.Get().(*bytes.Buffer)
-	buf.Reset()
-	enc := json.NewEncoder(buf)
+	j := e.getBuf()
+	enc := json.NewEncoder(j)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(v); err != nil {
-		e.bufs.Put(buf)
+		e.putBuf(j)
 		http.Error(w, "emulator: encode response", http.StatusInternalServerError)
 		return
 	}
-	h := w.Header()
-	h["Content-Type"] = []string{"application/json;charset=UTF-8"}
-	h["Content-Length"] = []string{strconv.Itoa(buf.Len())}
-	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
-	if buf.Cap() <= 1<<20 {
-		e.bufs.Put(buf)
-	}
+	j.b = j.b[:len(j.b)-1] // send adds the newline back
+	e.send(w, status, j)
 }
 
 // decodeJSON reads a JSON body into v; the error text is safe to show to the caller.

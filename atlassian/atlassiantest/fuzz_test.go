@@ -2,11 +2,13 @@ package atlassiantest
 
 import (
 	"bytes"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 )
 
 // FuzzCQL: the CQL parser never panics, and whatever it accepts evaluates without panicking.
@@ -87,6 +89,50 @@ func FuzzAPI(f *testing.F) {
 		checkInvariants(t, e)
 		if e.dir.seatsUsed > 3 {
 			t.Fatalf("seats %d over the limit of 3", e.dir.seatsUsed)
+		}
+	})
+}
+
+// FuzzJSONWriter: the reflection-free writer escapes strings exactly as encoding/json does, and
+// every user shape it writes is valid JSON that round-trips the user's fields.
+func FuzzJSONWriter(f *testing.F) {
+	for _, s := range []string{"plain", `q"uote\back`, "ctl\x00\x1f\t\n\r\b\f", "bad\xffutf8", "sep\u2028\u2029", "üñï©ødé", "<&>"} {
+		f.Add(s, s+"@example.com", "Dïsplay "+s)
+	}
+	f.Fuzz(func(t *testing.T, name, email, display string) {
+		var j jsonBuf
+		j.str(name)
+		var want bytes.Buffer
+		enc := json.NewEncoder(&want)
+		enc.SetEscapeHTML(false) // the emulator, like Jira, does not HTML-escape JSON
+		if err := enc.Encode(name); err != nil {
+			t.Fatal(err)
+		}
+		if string(j.b)+"\n" != want.String() {
+			t.Fatalf("esc(%q) = %s, encoding/json %s", name, j.b, want.String())
+		}
+		u := &user{key: "JIRAUSER1", name: name, email: email, displayName: display, firstName: display, active: true,
+			lastLogin: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+		c := &call{origin: "http://h\"ost", root: "/rest/usermanagement/1"}
+		for _, render := range []func(*jsonBuf){
+			func(j *jsonBuf) { j.jiraUser(c.origin, u, true, true) },
+			func(j *jsonBuf) { j.jiraUserLite(c.origin, u) },
+			func(j *jsonBuf) { j.crowdUser(c, u, true) },
+		} {
+			var out jsonBuf
+			render(&out)
+			var m map[string]any
+			if err := json.Unmarshal(out.b, &m); err != nil {
+				t.Fatalf("invalid JSON %v: %s", err, out.b)
+			}
+			// Invalid UTF-8 comes back as U+FFFD, exactly as encoding/json would send it.
+			var wantName string
+			if err := json.Unmarshal(want.Bytes(), &wantName); err != nil {
+				t.Fatal(err)
+			}
+			if m["name"] != wantName {
+				t.Fatalf("name %q came back as %q", name, m["name"])
+			}
 		}
 	})
 }

@@ -161,60 +161,6 @@ func methodNotAllowed(w http.ResponseWriter, allow string) {
 	w.WriteHeader(http.StatusMethodNotAllowed)
 }
 
-// --- JSON shapes (atlassian-api.md 1.2, 1.8) ---
-
-type jiraAvatarURLs struct {
-	X48 string `json:"48x48"`
-	X24 string `json:"24x24"`
-	X16 string `json:"16x16"`
-	X32 string `json:"32x32"`
-}
-
-type jiraGroupRef struct {
-	Name string `json:"name"`
-	Self string `json:"self"`
-}
-
-type jiraAppRole struct {
-	Key  string `json:"key"`
-	Name string `json:"name"`
-}
-
-type jiraList[T any] struct {
-	Size  int `json:"size"`
-	Items []T `json:"items"`
-}
-
-// jiraUserJSON is the full User representation (atlassian-api.md 1.2).
-type jiraUserJSON struct {
-	Self             string                 `json:"self"`
-	Key              string                 `json:"key"`
-	Name             string                 `json:"name"`
-	EmailAddress     string                 `json:"emailAddress"`
-	AvatarURLs       jiraAvatarURLs         `json:"avatarUrls"`
-	DisplayName      string                 `json:"displayName"`
-	Active           bool                   `json:"active"`
-	Deleted          bool                   `json:"deleted"`
-	TimeZone         string                 `json:"timeZone"`
-	Locale           string                 `json:"locale"`
-	Groups           jiraList[jiraGroupRef] `json:"groups"`
-	ApplicationRoles jiraList[jiraAppRole]  `json:"applicationRoles"`
-	Expand           string                 `json:"expand"`
-	LastLoginTime    string                 `json:"lastLoginTime,omitempty"`
-}
-
-// jiraUserLite is the lighter UserJson of group member lists (atlassian-api.md 1.2, 1.8).
-type jiraUserLite struct {
-	Self         string         `json:"self"`
-	Name         string         `json:"name"`
-	Key          string         `json:"key"`
-	EmailAddress string         `json:"emailAddress"`
-	AvatarURLs   jiraAvatarURLs `json:"avatarUrls"`
-	DisplayName  string         `json:"displayName"`
-	Active       bool           `json:"active"`
-	TimeZone     string         `json:"timeZone"`
-}
-
 // Guess (1.2, 8): every user has the fixture's default time zone and locale.
 const (
 	jiraTimeZone = "UTC"
@@ -223,70 +169,20 @@ const (
 	jiraTimeFormat = "2006-01-02T15:04:05.000-0700"
 )
 
-func (e *Emulator) userSelf(origin, name string) string {
-	return origin + "/rest/api/2/user?username=" + url.QueryEscape(name)
-}
-
-func avatars(origin, key string) jiraAvatarURLs {
-	p := origin + "/secure/useravatar?ownerId=" + url.QueryEscape(key) + "&size="
-	return jiraAvatarURLs{X48: p + "large", X24: p + "small", X16: p + "xsmall", X32: p + "medium"}
-}
-
-// jiraUserJSON renders u; call with e.mu held.
-func (e *Emulator) jiraUser(origin string, u *user, expandGroups, expandRoles bool) jiraUserJSON {
-	out := jiraUserJSON{
-		Self: e.userSelf(origin, u.name), Key: u.key, Name: u.name, EmailAddress: u.email,
-		AvatarURLs: avatars(origin, u.key), DisplayName: u.displayName, Active: u.active,
-		TimeZone: jiraTimeZone, Locale: jiraLocale, Expand: "groups,applicationRoles",
-		Groups:           jiraList[jiraGroupRef]{Size: len(u.groups), Items: []jiraGroupRef{}},
-		ApplicationRoles: jiraList[jiraAppRole]{Items: []jiraAppRole{}},
+// sendJiraUser answers with one full User representation; call with e.mu held, it unlocks.
+func (e *Emulator) sendJiraUser(c *call, status int, u *user, expandGroups, expandRoles bool, unlock func()) {
+	j := e.getBuf()
+	j.jiraUser(c.origin, u, expandGroups, expandRoles)
+	self := ""
+	if status == http.StatusCreated {
+		self = c.origin + "/rest/api/2/user?username=" + url.QueryEscape(u.name)
 	}
-	if !u.lastLogin.IsZero() {
-		out.LastLoginTime = u.lastLogin.Format(jiraTimeFormat)
+	unlock()
+	if self != "" {
+		// Guess (1.3): Location names the new user, as REST 201s usually do.
+		c.w.Header()["Location"] = []string{self}
 	}
-	// items are only filled with ?expand=groups,applicationRoles (atlassian-api.md 1.2).
-	if expandGroups {
-		for _, g := range u.groups {
-			out.Groups.Items = append(out.Groups.Items, jiraGroupRef{Name: g.name, Self: groupSelf(origin, g.name)})
-		}
-	}
-	roles := userApplications(u)
-	out.ApplicationRoles.Size = len(roles)
-	if expandRoles {
-		for _, a := range roles {
-			out.ApplicationRoles.Items = append(out.ApplicationRoles.Items, jiraAppRole{Key: a.key, Name: a.name})
-		}
-	}
-	return out
-}
-
-// userApplications lists the applications u has access to through its groups, without duplicates.
-func userApplications(u *user) []application {
-	if u.access == 0 {
-		return nil
-	}
-	var out []application
-	for _, g := range u.groups {
-		if !g.access {
-			continue
-		}
-		a, _ := accessApplication(g.lower)
-		dup := false
-		for _, have := range out {
-			dup = dup || have.key == a.key
-		}
-		if !dup {
-			out = append(out, a)
-		}
-	}
-	return out
-}
-
-func (e *Emulator) jiraUserLite(origin string, u *user) jiraUserLite {
-	return jiraUserLite{
-		Self: e.userSelf(origin, u.name), Name: u.name, Key: u.key, EmailAddress: u.email,
-		AvatarURLs: avatars(origin, u.key), DisplayName: u.displayName, Active: u.active, TimeZone: jiraTimeZone,
-	}
+	e.send(c.w, status, j)
 }
 
 // --- users ---
@@ -327,7 +223,9 @@ func (e *Emulator) jiraUserNotFound(c *call, username, key string) {
 
 func expandFlags(raw string) (groups, roles bool) {
 	expand, _ := query(raw, "expand")
-	for _, part := range strings.Split(expand, ",") {
+	for expand != "" {
+		var part string
+		part, expand, _ = strings.Cut(expand, ",")
 		switch strings.TrimSpace(part) {
 		case "groups":
 			groups = true
@@ -351,9 +249,7 @@ func (e *Emulator) jiraGetUser(c *call) {
 		e.jiraUserNotFound(c, username, key)
 		return
 	}
-	out := e.jiraUser(c.origin, u, eg, er)
-	e.mu.RUnlock()
-	e.writeJSON(c.w, http.StatusOK, &out)
+	e.sendJiraUser(c, http.StatusOK, u, eg, er, e.mu.RUnlock)
 }
 
 // jiraUserWrite is the UserWrite request body (atlassian-api.md 1.3, 1.5). Unknown fields are
@@ -464,11 +360,7 @@ func (e *Emulator) jiraCreateUser(c *call) {
 		e.jiraDirError(c, err, name, "")
 		return
 	}
-	out := e.jiraUser(c.origin, u, false, false)
-	e.mu.Unlock()
-	// Guess (1.3): Location names the new user, as REST 201s usually do.
-	c.w.Header()["Location"] = []string{out.Self}
-	e.writeJSON(c.w, http.StatusCreated, &out)
+	e.sendJiraUser(c, http.StatusCreated, u, false, false, e.mu.Unlock)
 }
 
 // jiraDirError maps directory errors that can surface from several operations.
@@ -590,9 +482,7 @@ func (e *Emulator) jiraUpdateUser(c *call) {
 		u.password = *in.Password
 	}
 	u.updated = now
-	out := e.jiraUser(c.origin, u, false, false)
-	e.mu.Unlock()
-	e.writeJSON(c.w, http.StatusOK, &out)
+	e.sendJiraUser(c, http.StatusOK, u, false, false, e.mu.Unlock)
 }
 
 func (e *Emulator) jiraDeleteUser(c *call) {
@@ -713,8 +603,9 @@ func (e *Emulator) jiraSearchUsers(c *call) {
 	lowerQ := strings.ToLower(q)
 
 	e.mu.RLock()
-	out := make([]jiraUserJSON, 0, min(maxResults, len(e.dir.byName)))
-	seen := 0
+	j := e.getBuf()
+	j.raw("[")
+	seen, n := 0, 0
 	for _, u := range e.dir.byName {
 		if (u.active && !includeActive) || (!u.active && !includeInactive) || !matchUser(u, lowerQ) {
 			continue
@@ -726,24 +617,18 @@ func (e *Emulator) jiraSearchUsers(c *call) {
 		if seen <= startAt {
 			continue
 		}
-		out = append(out, e.jiraUser(c.origin, u, false, false))
-		if len(out) == maxResults {
+		if n > 0 {
+			j.raw(",")
+		}
+		j.jiraUser(c.origin, u, false, false)
+		if n++; n == maxResults {
 			break
 		}
 	}
 	e.mu.RUnlock()
+	j.raw("]")
 	// A bare JSON array, no paging wrapper (atlassian-api.md 1.7).
-	e.writeJSON(c.w, http.StatusOK, out)
-}
-
-// jiraStreamPage is the /user/list StreamPage (atlassian-api.md 1.7).
-type jiraStreamPage struct {
-	Self       string         `json:"self"`
-	MaxResults int            `json:"maxResults"`
-	Values     []jiraUserJSON `json:"values"`
-	IsLast     bool           `json:"isLast"`
-	NextCursor string         `json:"nextCursor,omitempty"`
-	NextPage   string         `json:"nextPage,omitempty"`
+	e.send(c.w, http.StatusOK, j)
 }
 
 // jiraListUsers streams every user, inactive included, in id order. The cursor is the id of the
@@ -774,22 +659,32 @@ func (e *Emulator) jiraListUsers(c *call) {
 	i := e.dir.idFrom(after)
 	rest := e.dir.byID[i:]
 	n := min(maxResults, len(rest))
-	page := jiraStreamPage{
-		Self:       c.origin + c.r.URL.RequestURI(),
-		MaxResults: maxResults,
-		Values:     make([]jiraUserJSON, 0, n),
-		IsLast:     n == len(rest),
+	// StreamPage: {"self","maxResults","values","isLast","nextCursor","nextPage"}; the cursor
+	// fields are left out on the last page.
+	j := e.getBuf()
+	j.raw(`{"self":`)
+	j.str(c.origin + c.r.URL.RequestURI())
+	j.raw(`,"maxResults":`)
+	j.int(maxResults)
+	j.raw(`,"values":[`)
+	for k, u := range rest[:n] {
+		if k > 0 {
+			j.raw(",")
+		}
+		j.jiraUser(c.origin, u, false, false)
 	}
-	for _, u := range rest[:n] {
-		page.Values = append(page.Values, e.jiraUser(c.origin, u, false, false))
-	}
-	if !page.IsLast {
+	j.raw(`],"isLast":`)
+	j.bool(n == len(rest))
+	if n < len(rest) {
 		cursor := strconv.FormatInt(rest[n-1].id, 10)
-		page.NextCursor = cursor
-		page.NextPage = c.origin + c.root + "/user/list?cursor=" + cursor + "&maxResults=" + strconv.Itoa(maxResults)
+		j.raw(`,"nextCursor":`)
+		j.str(cursor)
+		j.raw(`,"nextPage":`)
+		j.str(c.origin + c.root + "/user/list?cursor=" + cursor + "&maxResults=" + strconv.Itoa(maxResults))
 	}
 	e.mu.RUnlock()
-	e.writeJSON(c.w, http.StatusOK, &page)
+	j.raw("}")
+	e.send(c.w, http.StatusOK, j)
 }
 
 // jiraSetPassword: PUT /user/password (atlassian-api.md 1.5). Guess: 204 on success.
@@ -882,20 +777,12 @@ func (e *Emulator) jiraServerInfo(c *call) {
 func (e *Emulator) jiraMyself(c *call) {
 	e.mu.RLock()
 	if u := e.dir.user(c.principal); u != nil {
-		out := e.jiraUser(c.origin, u, false, false)
-		e.mu.RUnlock()
-		e.writeJSON(c.w, http.StatusOK, &out)
+		e.sendJiraUser(c, http.StatusOK, u, false, false, e.mu.RUnlock)
 		return
 	}
 	e.mu.RUnlock()
-	out := jiraUserJSON{
-		Self: e.userSelf(c.origin, c.principal), Key: c.principal, Name: c.principal,
-		AvatarURLs: avatars(c.origin, c.principal), DisplayName: c.principal, Active: true,
-		TimeZone: jiraTimeZone, Locale: jiraLocale, Expand: "groups,applicationRoles",
-		Groups:           jiraList[jiraGroupRef]{Items: []jiraGroupRef{}},
-		ApplicationRoles: jiraList[jiraAppRole]{Items: []jiraAppRole{}},
-	}
-	e.writeJSON(c.w, http.StatusOK, &out)
+	me := &user{key: c.principal, name: c.principal, displayName: c.principal, active: true}
+	e.sendJiraUser(c, http.StatusOK, me, false, false, func() {})
 }
 
 // formatTime renders t for the state document (RFC 3339) or nil.

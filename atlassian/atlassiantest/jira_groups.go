@@ -9,45 +9,17 @@ import (
 	"strings"
 )
 
-// jiraGroupJSON is the Group representation (atlassian-api.md 1.8); note the hyphenated keys
-// inside "users".
-type jiraGroupJSON struct {
-	Name   string         `json:"name"`
-	Self   string         `json:"self"`
-	Users  jiraGroupUsers `json:"users"`
-	Expand string         `json:"expand"`
-}
-
-type jiraGroupUsers struct {
-	Size       int            `json:"size"`
-	Items      []jiraUserLite `json:"items"`
-	MaxResults int            `json:"max-results"`
-	StartIndex int            `json:"start-index"`
-	EndIndex   int            `json:"end-index"`
-}
-
 func groupSelf(origin, name string) string {
 	return origin + "/rest/api/2/group?groupname=" + url.QueryEscape(name)
 }
 
-// jiraGroup renders g with the members window [from, to] (inclusive) when expand is true; call
-// with e.mu held.
-func (e *Emulator) jiraGroup(origin string, g *group, expand bool, from, to int) jiraGroupJSON {
-	out := jiraGroupJSON{
-		Name: g.name, Self: groupSelf(origin, g.name), Expand: "users",
-		Users: jiraGroupUsers{Size: len(g.members), Items: []jiraUserLite{}, MaxResults: 50},
-	}
-	if !expand {
-		return out
-	}
-	out.Users.MaxResults = to - from + 1
-	out.Users.StartIndex = from
-	out.Users.EndIndex = from
-	for i := from; i <= to && i < len(g.members); i++ {
-		out.Users.Items = append(out.Users.Items, e.jiraUserLite(origin, g.members[i]))
-		out.Users.EndIndex = i
-	}
-	return out
+// sendJiraGroup answers with the Group representation (atlassian-api.md 1.8); call with e.mu held,
+// it unlocks.
+func (e *Emulator) sendJiraGroup(c *call, status int, g *group, expand bool, from, to int, unlock func()) {
+	j := e.getBuf()
+	j.jiraGroup(c.origin, g, expand, from, to)
+	unlock()
+	e.send(c.w, status, j)
 }
 
 // parseUsersExpand reads expand=users[a:b] (atlassian-api.md 1.8). "users" alone means [0:49].
@@ -97,9 +69,7 @@ func (e *Emulator) jiraGetGroup(c *call) {
 		e.jiraError(c, http.StatusNotFound, msgGroupNotFound(name))
 		return
 	}
-	out := e.jiraGroup(c.origin, g, exp, from, to)
-	e.mu.RUnlock()
-	e.writeJSON(c.w, http.StatusOK, &out)
+	e.sendJiraGroup(c, http.StatusOK, g, exp, from, to, e.mu.RUnlock)
 }
 
 func (e *Emulator) jiraCreateGroup(c *call) {
@@ -123,10 +93,8 @@ func (e *Emulator) jiraCreateGroup(c *call) {
 		e.jiraDirError(c, err, "", name)
 		return
 	}
-	out := e.jiraGroup(c.origin, g, false, 0, 0)
-	e.mu.Unlock()
-	c.w.Header()["Location"] = []string{out.Self}
-	e.writeJSON(c.w, http.StatusCreated, &out)
+	c.w.Header()["Location"] = []string{groupSelf(c.origin, g.name)}
+	e.sendJiraGroup(c, http.StatusCreated, g, false, 0, 0, e.mu.Unlock)
 }
 
 // jiraDeleteGroup: DELETE /group?groupname=g[&swapGroup=g2]. Guess (1.8 [U]): 200 with an empty
@@ -155,17 +123,6 @@ func (e *Emulator) jiraDeleteGroup(c *call) {
 	c.w.WriteHeader(http.StatusOK)
 }
 
-// jiraMemberPage is the /group/member page (atlassian-api.md 1.8).
-type jiraMemberPage struct {
-	Self       string         `json:"self"`
-	NextPage   string         `json:"nextPage,omitempty"`
-	MaxResults int            `json:"maxResults"`
-	StartAt    int            `json:"startAt"`
-	Total      int            `json:"total"`
-	IsLast     bool           `json:"isLast"`
-	Values     []jiraUserLite `json:"values"`
-}
-
 // jiraGroupMembers pages through a group's members ordered by username; nextPage is omitted on the
 // last page (atlassian-api.md 1.8). Guess (1.8 [U]): maxResults is capped at 50.
 func (e *Emulator) jiraGroupMembers(c *call) {
@@ -192,24 +149,53 @@ func (e *Emulator) jiraGroupMembers(c *call) {
 		e.jiraError(c, http.StatusNotFound, msgGroupNotFound(name))
 		return
 	}
-	page := jiraMemberPage{Self: pageURL(startAt), MaxResults: maxResults, StartAt: startAt, Values: []jiraUserLite{}}
-	total := 0
-	for _, u := range g.members {
+	// The page is written straight into the response buffer, without copying the member list.
+	total := g.activeCount
+	if inactive {
+		total = len(g.members)
+	}
+	n := max(0, min(maxResults, total-startAt))
+	j := e.getBuf()
+	j.raw(`{"self":`)
+	j.str(pageURL(startAt))
+	if startAt+n < total {
+		j.raw(`,"nextPage":`)
+		j.str(pageURL(startAt + maxResults))
+	}
+	j.raw(`,"maxResults":`)
+	j.int(maxResults)
+	j.raw(`,"startAt":`)
+	j.int(startAt)
+	j.raw(`,"total":`)
+	j.int(total)
+	j.raw(`,"isLast":`)
+	j.bool(startAt+n >= total)
+	j.raw(`,"values":[`)
+	members, skip := g.members, startAt
+	if total == len(g.members) {
+		// Every member is listed (all active, or inactive ones included): index directly.
+		members, skip = g.members[min(startAt, len(g.members)):], 0
+	}
+	seen, written := 0, 0
+	for _, u := range members {
+		if written == n {
+			break
+		}
 		if !u.active && !inactive {
 			continue
 		}
-		if total >= startAt && len(page.Values) < maxResults {
-			page.Values = append(page.Values, e.jiraUserLite(c.origin, u))
+		if seen++; seen <= skip {
+			continue
 		}
-		total++
+		if written > 0 {
+			j.raw(",")
+		}
+		j.jiraUserLite(c.origin, u)
+		written++
 	}
 	e.mu.RUnlock()
-	page.Total = total
-	page.IsLast = startAt+len(page.Values) >= total
-	if !page.IsLast {
-		page.NextPage = pageURL(startAt + maxResults)
-	}
-	e.writeJSON(c.w, http.StatusOK, &page)
+	j.raw("]}")
+	e.send(c.w, http.StatusOK, j)
 }
 
 func (e *Emulator) jiraAddMember(c *call) {
@@ -250,9 +236,7 @@ func (e *Emulator) jiraAddMember(c *call) {
 		e.jiraDirError(c, err, username, name)
 		return
 	}
-	out := e.jiraGroup(c.origin, g, false, 0, 0)
-	e.mu.Unlock()
-	e.writeJSON(c.w, http.StatusCreated, &out)
+	e.sendJiraGroup(c, http.StatusCreated, g, false, 0, 0, e.mu.Unlock)
 }
 
 // jiraRemoveMember: 200 on success (atlassian-api.md 1.8). Guess (9 [U]): not a member is a 400

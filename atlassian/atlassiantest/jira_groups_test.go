@@ -157,3 +157,30 @@ func TestJiraDeleteGroupFreesSeats(t *testing.T) {
 	env.createJiraUser("b", "jira-software") // recreates the default group; the seat is free again
 	jiraEnvelope(t, env.jira("DELETE", "/group?groupname=jira-software-users&swapGroup=nope", nil).want(t, http.StatusNotFound))
 }
+
+// atlassian-api.md 1.8: paging skips inactive members consistently when one sits mid-list.
+func TestJiraGroupMemberPagingInactiveMidList(t *testing.T) {
+	env := newEnv(t, Options{})
+	env.jira("POST", "/group", map[string]any{"name": "team"}).want(t, http.StatusCreated)
+	for _, n := range []string{"alice", "bob", "carol", "dave", "eve"} {
+		env.createJiraUser(n)
+		env.jira("POST", "/group/user?groupname=team", map[string]any{"name": n}).want(t, http.StatusCreated)
+	}
+	env.jira("PUT", "/user?username=bob", map[string]any{"active": false}).want(t, http.StatusOK)
+	for _, tc := range []struct {
+		query  string
+		want   []string
+		total  float64
+		isLast bool
+	}{
+		{"startAt=1&maxResults=2", []string{"carol", "dave"}, 4, false},
+		{"startAt=3&maxResults=2", []string{"eve"}, 4, true},
+		{"startAt=9", nil, 4, true},
+		{"startAt=1&maxResults=2&includeInactiveUsers=true", []string{"bob", "carol"}, 5, false},
+	} {
+		p := env.jira("GET", "/group/member?groupname=team&"+tc.query, nil).want(t, http.StatusOK).obj(t)
+		if got := names(t, p["values"].([]any)); !slices.Equal(got, tc.want) || p["total"] != tc.total || p["isLast"] != tc.isLast {
+			t.Errorf("%s: values %v total %v isLast %v", tc.query, got, p["total"], p["isLast"])
+		}
+	}
+}
