@@ -27,8 +27,9 @@ func (e *Emulator) authJira(c *call) bool {
 			c.w.Header()["X-Ausername"] = e.principalHdr
 			return true
 		}
-		// Guess (1.1, 1.10): a rejected token is reported like failed basic auth.
-		jiraUnauthenticated(c.w, true)
+		// Guess (1.1, 1.10): a rejected token is reported like failed basic auth; before 8.14
+		// the header means nothing to Jira, so the caller is simply anonymous.
+		jiraUnauthenticated(c.w, e.version.pat())
 		return false
 	case strings.EqualFold(scheme, "Basic") && cred != "":
 		user, pass, ok := decodeBasic(cred)

@@ -52,7 +52,10 @@ func TestJiraAuth(t *testing.T) {
 // atlassian-api.md 1.10: no PATs before Jira 8.14; Jira 11 turns basic auth off by default (403).
 func TestJiraAuthVersionGates(t *testing.T) {
 	old := newEnv(t, Options{JiraVersion: "8.13.0", Token: testToken, User: testUser, Password: testPass})
-	old.doAuth("Bearer "+testToken, "GET", "/rest/api/2/user/search?username=.", nil).want(t, http.StatusUnauthorized)
+	r0 := old.doAuth("Bearer "+testToken, "GET", "/rest/api/2/user/search?username=.", nil).want(t, http.StatusUnauthorized)
+	if r0.header.Get("X-Seraph-LoginReason") != "" {
+		t.Errorf("8.13 treats Bearer as anonymous, yet sent X-Seraph-LoginReason %q", r0.header.Get("X-Seraph-LoginReason"))
+	}
 	old.doAuth(basic(testUser, testPass), "GET", "/rest/api/2/user/search?username=.", nil).want(t, http.StatusOK)
 
 	j11 := newEnv(t, Options{JiraVersion: "11.0.0", Token: testToken, User: testUser, Password: testPass})

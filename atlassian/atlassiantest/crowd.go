@@ -275,6 +275,7 @@ func (e *Emulator) crowdCreateUser(c *call) {
 		e.crowdError(c, http.StatusBadRequest, "INVALID_USER", "User name must be given")
 		return
 	}
+	// Guess (3.3): a create without "active" makes an active user.
 	active, err := in.active(true)
 	if err != nil {
 		e.crowdError(c, http.StatusBadRequest, "INVALID_USER", "active: "+err.Error())

@@ -413,6 +413,8 @@ func (e *Emulator) jiraUpdateUser(c *call) {
 	if in.Password != nil && *in.Password == "" {
 		errs[fieldPassword] = "You must specify a password." // Guess (1.5)
 	}
+	// Guess (1.5): applicationKeys on an update are ignored; access changes go through groups or
+	// /user/application.
 	var active *bool
 	// Before Jira 8.3 `active` is not part of the update (atlassian-api.md 1.5, 7.3).
 	if in.Active != nil && e.version.activeOnPUT() {
