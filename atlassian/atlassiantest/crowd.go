@@ -536,8 +536,9 @@ func (e *Emulator) crowdUserGroups(c *call) {
 	if one {
 		g := e.dir.group(groupname)
 		if g == nil || !isMember(g, u) {
+			uname := u.name // read under the lock
 			e.mu.RUnlock()
-			e.crowdError(c, http.StatusNotFound, "MEMBERSHIP_NOT_FOUND", "User <"+u.name+"> is not a member of <"+groupname+">")
+			e.crowdError(c, http.StatusNotFound, "MEMBERSHIP_NOT_FOUND", "User <"+uname+"> is not a member of <"+groupname+">")
 			return
 		}
 		out := crowdRef{Link: crowdLink{c.crowdURL("/group", "groupname", g.name), "self"}, Name: g.name}

@@ -57,9 +57,10 @@ const maxBody = 1 << 20
 
 // Emulator serves the Jira and Crowd faces and the control surface. It is safe for concurrent use.
 type Emulator struct {
-	opts    Options
-	version version
-	now     func() time.Time
+	opts          Options
+	version       version
+	versionString string
+	now           func() time.Time
 
 	// mu guards dir. Latency injection and JSON encoding happen outside it.
 	mu  sync.RWMutex
@@ -90,7 +91,7 @@ func New(opts Options) *Emulator {
 	if opts.LicenseSeats < 0 {
 		opts.LicenseSeats = 0
 	}
-	e := &Emulator{opts: opts, version: v, now: opts.Now}
+	e := &Emulator{opts: opts, version: v, versionString: v.String(), now: opts.Now}
 	if e.now == nil {
 		e.now = time.Now
 	}

@@ -759,18 +759,29 @@ func (e *Emulator) jiraUserApplication(c *call, add bool) {
 	c.w.WriteHeader(http.StatusOK)
 }
 
-// jiraServerInfo: GET /serverInfo. Guess (7.3 [U field names]): the shape of Jira's ServerInfo.
+// jiraServerInfo is GET /serverInfo. Guess (7.3 [U field names]): the shape of Jira's ServerInfo.
+type jiraServerInfo struct {
+	BaseURL        string `json:"baseUrl"`
+	Version        string `json:"version"`
+	VersionNumbers [3]int `json:"versionNumbers"`
+	DeploymentType string `json:"deploymentType"`
+	BuildNumber    int    `json:"buildNumber"`
+	ServerTime     string `json:"serverTime"`
+	ScmInfo        string `json:"scmInfo"`
+	ServerTitle    string `json:"serverTitle"`
+}
+
 func (e *Emulator) jiraServerInfo(c *call) {
 	v := e.version
-	e.writeJSON(c.w, http.StatusOK, map[string]any{
-		"baseUrl":        c.origin,
-		"version":        v.String(),
-		"versionNumbers": []int{v.major, v.minor, v.patch},
-		"deploymentType": "Server",
-		"buildNumber":    v.major*100000 + v.minor*1000 + v.patch,
-		"serverTime":     e.now().Format(jiraTimeFormat),
-		"scmInfo":        "atlassiantest",
-		"serverTitle":    "Jira (atlassiantest emulator)",
+	e.writeJSON(c.w, http.StatusOK, &jiraServerInfo{
+		BaseURL:        c.origin,
+		Version:        e.versionString,
+		VersionNumbers: [3]int{v.major, v.minor, v.patch},
+		DeploymentType: "Server",
+		BuildNumber:    v.major*100000 + v.minor*1000 + v.patch,
+		ServerTime:     e.now().Format(jiraTimeFormat),
+		ScmInfo:        "atlassiantest",
+		ServerTitle:    "Jira (atlassiantest emulator)",
 	})
 }
 

@@ -227,10 +227,11 @@ func (e *Emulator) jiraAddMember(c *call) {
 		return
 	}
 	if err := e.dir.addMember(g, u, now); err != nil {
+		uname := u.name // read under the lock: a concurrent rename may change it
 		e.mu.Unlock()
 		if errors.Is(err, errAlreadyMember) {
 			// Already a member: 400 (atlassian-api.md 1.8, 7.7). Guess (9 [U text]).
-			e.jiraError(c, http.StatusBadRequest, "Cannot add user. '"+u.name+"' is already a member of '"+g.name+"'")
+			e.jiraError(c, http.StatusBadRequest, "Cannot add user. '"+uname+"' is already a member of '"+g.name+"'")
 			return
 		}
 		e.jiraDirError(c, err, username, name)
@@ -262,8 +263,9 @@ func (e *Emulator) jiraRemoveMember(c *call) {
 		return
 	}
 	if err := e.dir.removeMember(g, u, now); err != nil {
+		uname := u.name // read under the lock
 		e.mu.Unlock()
-		e.jiraError(c, http.StatusBadRequest, "Cannot remove user '"+u.name+"' from group '"+g.name+"' since user is not a member of '"+g.name+"'")
+		e.jiraError(c, http.StatusBadRequest, "Cannot remove user '"+uname+"' from group '"+g.name+"' since user is not a member of '"+g.name+"'")
 		return
 	}
 	e.mu.Unlock()
