@@ -98,7 +98,11 @@ type Query struct {
 // Job is an outbox row: "resource X of tenant T changed". It never says what
 // to do; the engine computes that from the store (level-triggered).
 type Job struct {
-	ID         int64
+	ID int64
+	// Seq changes every time the resource is enqueued again, so the engine
+	// can tell "done" from "changed while I was applying".
+	Seq        int64
+	State      JobState
 	Tenant     string
 	Kind       ResourceKind
 	ResourceID string
@@ -113,8 +117,14 @@ type Job struct {
 // Writes that change a user or group (create, update that changed something,
 // delete, and membership changes) enqueue a Job for that resource in the same
 // transaction, so an accepted change is never lost. There is at most one
-// pending job per (tenant, kind, resource): enqueueing again only makes it due
-// now (not_before = now) and keeps its CreatedAt.
+// pending job per (tenant, kind, resource): enqueueing again makes it due now
+// (not_before = now), bumps its Seq, unparks it (Attempts 0) and keeps its
+// CreatedAt.
+//
+// Because the engine works user by user, a change to a group also enqueues a
+// job for every user whose (flattened, nested) membership it changes: users
+// added or removed by UpdateGroup (directly or through a nested group), every
+// user member of a group that is renamed or deleted, and the group itself.
 type Store interface {
 	// CreateUser stores a new user and returns it with ID, Version 1 and times
 	// set. Returns ErrConflict if userName (case-insensitively) or a non-empty
