@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -208,5 +209,139 @@ func TestCrossTenantToken(t *testing.T) {
 	users, total, err := p.st.ListUsers(t.Context(), "entra", store.Query{Limit: 10})
 	if err != nil || total != 0 || len(users) != 0 {
 		t.Errorf("entra users after cross-tenant attempts: %d %v %v", total, users, err)
+	}
+}
+
+// TestConcurrentMembershipPatches: Entra and Okta push membership changes
+// of one group in parallel; no concurrent PATCH may lose another's member,
+// and concurrent creates of one userName give exactly one 201.
+func TestConcurrentMembershipPatches(t *testing.T) {
+	p := startInProcess(t)
+	client := p.srv.Client()
+	send := func(method, path, body string) (int, map[string]any, error) {
+		req, err := http.NewRequestWithContext(t.Context(), method, p.srv.URL+"/scim/v2/entra"+path, strings.NewReader(body))
+		if err != nil {
+			return 0, nil, err
+		}
+		req.Header.Set("Authorization", "Bearer "+p.tokens["entra"])
+		if body != "" {
+			req.Header.Set("Content-Type", "application/scim+json")
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			return 0, nil, err
+		}
+		defer resp.Body.Close()
+		var doc map[string]any
+		if resp.StatusCode != http.StatusNoContent {
+			if err := json.NewDecoder(resp.Body).Decode(&doc); err != nil {
+				return resp.StatusCode, nil, fmt.Errorf("decode %s %s: %w", method, path, err)
+			}
+		}
+		return resp.StatusCode, doc, nil
+	}
+
+	const n = 16
+	ids := make([]string, n)
+	for i := range ids {
+		status, doc, err := send(http.MethodPost, "/Users",
+			fmt.Sprintf(`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"member%02d@example.com"}`, i))
+		if err != nil || status != http.StatusCreated {
+			t.Fatalf("create member %d: %d %v %v", i, status, doc, err)
+		}
+		ids[i], _ = doc["id"].(string)
+	}
+	status, doc, err := send(http.MethodPost, "/Groups", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"Parallel"}`)
+	if err != nil || status != http.StatusCreated {
+		t.Fatalf("create group: %d %v %v", status, doc, err)
+	}
+	gid, _ := doc["id"].(string)
+
+	type result struct {
+		status int
+		err    error
+	}
+	results := make(chan result, 2*n)
+	for i := range n {
+		go func() {
+			status, _, err := send(http.MethodPatch, "/Groups/"+gid, fmt.Sprintf(
+				`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"Add","path":"members","value":[{"$ref":null,"value":%q}]}]}`, ids[i]))
+			results <- result{status, err}
+		}()
+		go func() {
+			status, _, err := send(http.MethodPost, "/Users",
+				`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"Race@Example.com"}`)
+			results <- result{status, err}
+		}()
+	}
+	created := 0
+	for range 2 * n {
+		r := <-results
+		switch {
+		case r.err != nil:
+			t.Error(r.err)
+		case r.status == http.StatusCreated:
+			created++
+		case r.status != http.StatusNoContent && r.status != http.StatusConflict:
+			t.Errorf("unexpected status %d", r.status)
+		}
+	}
+	if created != 1 {
+		t.Errorf("%d concurrent creates of one userName succeeded, want exactly 1", created)
+	}
+	status, doc, err = send(http.MethodGet, "/Groups/"+gid, "")
+	if err != nil || status != http.StatusOK {
+		t.Fatalf("get group: %d %v", status, err)
+	}
+	members, _ := doc["members"].([]any)
+	got := map[string]bool{}
+	for _, m := range members {
+		if mm, ok := m.(map[string]any); ok {
+			v, _ := mm["value"].(string)
+			got[v] = true
+		}
+	}
+	for i, id := range ids {
+		if !got[id] {
+			t.Errorf("member %d (%s) lost by a concurrent PATCH", i, id)
+		}
+	}
+	if len(members) != n {
+		t.Errorf("group has %d members, want %d", len(members), n)
+	}
+}
+
+// onlyReader hides the length of its reader, so the client sends the body
+// chunked, without a Content-Length the server could check up front.
+type onlyReader struct{ r io.Reader }
+
+func (o onlyReader) Read(p []byte) (int, error) { return o.r.Read(p) }
+
+// TestOversizedChunkedBody: the 1 MiB limit holds for a chunked body too,
+// and nothing is stored.
+func TestOversizedChunkedBody(t *testing.T) {
+	p := startInProcess(t)
+	body := `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"chunked@example.com","title":"` +
+		strings.Repeat("x", 2<<20) + `"}`
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, p.srv.URL+"/scim/v2/okta/Users",
+		onlyReader{strings.NewReader(body)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if req.ContentLength != 0 {
+		t.Fatalf("the body length is known (%d): the request would not be chunked", req.ContentLength)
+	}
+	req.Header.Set("Authorization", "Bearer "+p.tokens["okta"])
+	req.Header.Set("Content-Type", "application/scim+json")
+	resp, err := p.srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Errorf("status %d, want 413", resp.StatusCode)
+	}
+	if _, total, err := p.st.ListUsers(t.Context(), "okta", store.Query{}); err != nil || total != 0 {
+		t.Errorf("users stored after a 413: %d (%v)", total, err)
 	}
 }
