@@ -45,6 +45,7 @@ func badValue(format string, args ...any) error {
 // `"title": null`), recursively. It returns a fresh map.
 func cleanAttributes(in map[string]any) map[string]any {
 	out := make(map[string]any, len(in))
+	defer wrapSingles(out)
 	for k, v := range in {
 		skip := false
 		for _, n := range notStored {
@@ -274,4 +275,23 @@ func optionalOf(s string) optional.String {
 		return optional.String{}
 	}
 	return optional.NewString(s)
+}
+
+// multiValued are the multi-valued attributes of the core User and Group
+// schemas (RFC 7643 sections 4.1.2 and 4.2).
+var multiValued = map[string]bool{
+	"emails": true, "phoneNumbers": true, "ims": true, "photos": true, "addresses": true,
+	"entitlements": true, "roles": true, "x509Certificates": true, "members": true,
+}
+
+// wrapSingles turns a multi-valued attribute sent as a single object (the
+// SCIM 1.1-style OneLogin template sends `"emails": {...}`; elimity accepts
+// it) into a one-element list, so it reads back RFC-shaped and filters on
+// emails.value find it.
+func wrapSingles(attrs map[string]any) {
+	for k, v := range attrs {
+		if m, ok := v.(map[string]any); ok && multiValued[k] {
+			attrs[k] = []any{m}
+		}
+	}
 }

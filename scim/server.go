@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -220,6 +221,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="scimbridge"`)
 		}
 		writeError(w, status, "", detail)
+		return
+	}
+
+	// A query string that is not valid URL encoding must not be half-read:
+	// a dropped filter would list every user and make an IdP's exists-check
+	// link the wrong account.
+	if _, err := url.ParseQuery(r.URL.RawQuery); err != nil {
+		writeError(w, http.StatusBadRequest, scimerrors.ScimTypeInvalidValue,
+			"The query string is not valid URL encoding (a % must be written %25).")
 		return
 	}
 
