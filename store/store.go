@@ -16,9 +16,10 @@ import (
 var (
 	// ErrNotFound means the resource does not exist in this tenant (or was deleted).
 	ErrNotFound = errors.New("not found")
-	// ErrConflict means a uniqueness rule would be broken (userName, group
-	// displayName, externalId are unique per tenant, case-insensitively for the
-	// first two).
+	// ErrConflict means a uniqueness rule would be broken: userName and group
+	// displayName are unique per tenant, case-insensitively. externalId is not
+	// unique (RFC 7643 section 3.1 gives it uniqueness "none"; Microsoft's
+	// reference tests post several users with one externalId).
 	ErrConflict = errors.New("conflict")
 	// ErrInvalidMember means a group member refers to no user or group of the tenant.
 	ErrInvalidMember = errors.New("invalid member")
@@ -127,8 +128,8 @@ type Job struct {
 // user member of a group that is renamed or deleted, and the group itself.
 type Store interface {
 	// CreateUser stores a new user and returns it with ID, Version 1 and times
-	// set. Returns ErrConflict if userName (case-insensitively) or a non-empty
-	// externalId is taken in the tenant.
+	// set. Returns ErrConflict if userName (case-insensitively) is taken in
+	// the tenant.
 	CreateUser(ctx context.Context, u User) (User, error)
 	// GetUser returns ErrNotFound if the user does not exist or was deleted.
 	GetUser(ctx context.Context, tenant, id string) (User, error)
@@ -149,7 +150,7 @@ type Store interface {
 	DeleteUser(ctx context.Context, tenant, id string) error
 
 	// CreateGroup stores a new group with its members. Returns ErrConflict
-	// (displayName or externalId taken), ErrInvalidMember.
+	// (displayName taken), ErrInvalidMember.
 	CreateGroup(ctx context.Context, g Group) (Group, error)
 	// GetGroup returns ErrNotFound; members are loaded only if withMembers.
 	GetGroup(ctx context.Context, tenant, id string, withMembers bool) (Group, error)
