@@ -86,7 +86,7 @@ func memberIDs(ms []store.Member) []string {
 
 // memberKind resolves a new member of group: a live user or group of the
 // tenant, never the group itself.
-func memberKind(ctx context.Context, tx *sql.Tx, tenant, group, id string) (store.ResourceKind, error) {
+func memberKind(ctx context.Context, tx querier, tenant, group, id string) (store.ResourceKind, error) {
 	if id == group {
 		return "", fmt.Errorf("group %q cannot contain itself: %w", group, store.ErrInvalidMember)
 	}
@@ -100,7 +100,7 @@ func memberKind(ctx context.Context, tx *sql.Tx, tenant, group, id string) (stor
 }
 
 // addMembers validates and inserts memberships.
-func addMembers(ctx context.Context, tx *sql.Tx, tenant, group string, ids []string) error {
+func addMembers(ctx context.Context, tx querier, tenant, group string, ids []string) error {
 	for _, id := range ids {
 		kind, err := memberKind(ctx, tx, tenant, group, id)
 		if err != nil {
@@ -119,7 +119,8 @@ func (d *DB) CreateGroup(ctx context.Context, g store.Group) (store.Group, error
 	if err := checkGroup(g); err != nil {
 		return store.Group{}, fmt.Errorf("create group %q: %w", g.DisplayName, err)
 	}
-	if g.ID == "" {
+	checkID := g.ID != "" // a fresh random UUID cannot collide
+	if !checkID {
 		g.ID = uuid.NewString()
 	}
 	attrs, err := encodeAttrs(g.Attributes)
@@ -128,11 +129,13 @@ func (d *DB) CreateGroup(ctx context.Context, g store.Group) (store.Group, error
 	}
 	now := d.utcNow()
 	var members []store.Member
-	err = d.write(ctx, func(tx *sql.Tx) error {
-		if taken, err := idTaken(ctx, tx, g.ID); err != nil {
-			return err
-		} else if taken {
-			return fmt.Errorf("id %q is taken: %w", g.ID, store.ErrConflict)
+	err = d.write(ctx, func(tx *wtx) error {
+		if checkID {
+			if taken, err := idTaken(ctx, tx, g.ID); err != nil {
+				return err
+			} else if taken {
+				return fmt.Errorf("id %q is taken: %w", g.ID, store.ErrConflict)
+			}
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO groups (id, tenant, external_id, display_name, display_name_fold,
 			attributes, version, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7, ?7)`,
@@ -276,11 +279,15 @@ func (d *DB) ListGroups(ctx context.Context, tenant string, q store.Query) ([]st
 	return groups, total, nil
 }
 
-// UpdateGroup is a read-modify-write in one IMMEDIATE transaction that
-// applies only the difference of the member list; see store.Store.
+// UpdateGroup is a read-modify-write inside the writer's IMMEDIATE
+// transaction that applies only the difference of the member list; see
+// store.Store.
 func (d *DB) UpdateGroup(ctx context.Context, tenant, id string, fn func(*store.Group) error) (store.Group, error) {
-	var out store.Group
-	err := d.write(ctx, func(tx *sql.Tx) error {
+	var (
+		out      store.Group
+		outAttrs string // decoded into out after the commit, off the writer
+	)
+	err := d.write(ctx, func(tx *wtx) error {
 		cur, err := getGroupRow(ctx, tx, tenant, id)
 		if err != nil {
 			return err
@@ -328,9 +335,7 @@ func (d *DB) UpdateGroup(ctx context.Context, tenant, id string, fn func(*store.
 		fieldsChanged := attrs != cur.attrs || next.DisplayName != cur.g.DisplayName || next.ExternalID != cur.g.ExternalID
 		if !fieldsChanged && len(added) == 0 && len(removed) == 0 {
 			// Nothing changed: write nothing, enqueue nothing, keep the version.
-			if out, err = cur.decoded(); err != nil {
-				return err
-			}
+			out, outAttrs = cur.g, cur.attrs
 			out.Members = curMembers
 			return nil
 		}
@@ -354,13 +359,13 @@ func (d *DB) UpdateGroup(ctx context.Context, tenant, id string, fn func(*store.
 		if ms, err = groupMembers(ctx, tx, []string{id}); err != nil {
 			return err
 		}
-		out = next
-		if out.Attributes, err = decodeAttrs(attrs); err != nil {
-			return err
-		}
+		out, outAttrs = next, attrs
 		out.Members, out.Version, out.UpdatedAt = ms[id], cur.g.Version+1, now
 		return nil
 	})
+	if err == nil {
+		out.Attributes, err = decodeAttrs(outAttrs)
+	}
 	if err != nil {
 		return store.Group{}, fmt.Errorf("update group %q: %w", id, err)
 	}
@@ -371,7 +376,7 @@ func (d *DB) UpdateGroup(ctx context.Context, tenant, id string, fn func(*store.
 // parent groups that lost it as a member get a new version and a job.
 func (d *DB) DeleteGroup(ctx context.Context, tenant, id string) error {
 	now := d.utcNow()
-	err := d.write(ctx, func(tx *sql.Tx) error {
+	err := d.write(ctx, func(tx *wtx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE groups SET deleted_at = ?1, updated_at = ?1, version = version + 1
 			WHERE tenant = ?2 AND id = ?3 AND deleted_at IS NULL`, nanos(now), tenant, id)
 		if err != nil {
@@ -398,7 +403,7 @@ func (d *DB) DeleteGroup(ctx context.Context, tenant, id string) error {
 
 // touchGroup records that a group's member list changed outside
 // UpdateGroup: new version, new lastModified, and a job.
-func touchGroup(ctx context.Context, tx *sql.Tx, tenant, id string, now time.Time) error {
+func touchGroup(ctx context.Context, tx querier, tenant, id string, now time.Time) error {
 	if _, err := tx.ExecContext(ctx, `UPDATE groups SET version = version + 1, updated_at = ?1
 		WHERE tenant = ?2 AND id = ?3 AND deleted_at IS NULL`, nanos(now), tenant, id); err != nil {
 		return fmt.Errorf("touch group %q: %w", id, err)

@@ -33,22 +33,24 @@ func TestPragmasTookEffect(t *testing.T) {
 	db, _ := open(t)
 	ctx := t.Context()
 	checks := []struct {
-		pool  *sql.DB
 		name  string
+		q     querier
 		query string
 		want  string
 	}{
-		{db.w, "writer", "PRAGMA journal_mode", "wal"},
-		{db.w, "writer", "PRAGMA busy_timeout", "5000"},
-		{db.w, "writer", "PRAGMA foreign_keys", "1"},
-		{db.w, "writer", "PRAGMA synchronous", "2"}, // FULL
-		{db.r, "reader", "PRAGMA journal_mode", "wal"},
-		{db.r, "reader", "PRAGMA busy_timeout", "5000"},
-		{db.r, "reader", "PRAGMA query_only", "1"},
+		{"writer", &db.wr.tx, "PRAGMA journal_mode", "wal"},
+		{"writer", &db.wr.tx, "PRAGMA busy_timeout", "5000"},
+		{"writer", &db.wr.tx, "PRAGMA foreign_keys", "1"},
+		{"writer", &db.wr.tx, "PRAGMA synchronous", "2"}, // FULL
+		{"reader", db.r, "PRAGMA journal_mode", "wal"},
+		{"reader", db.r, "PRAGMA busy_timeout", "5000"},
+		{"reader", db.r, "PRAGMA query_only", "1"},
 	}
 	for _, c := range checks {
 		var got string
-		if err := c.pool.QueryRowContext(ctx, c.query).Scan(&got); err != nil {
+		// Writer statements run on the writer goroutine, as every write does.
+		err := db.write(ctx, func(*wtx) error { return c.q.QueryRowContext(ctx, c.query).Scan(&got) })
+		if err != nil {
 			t.Fatalf("%s %s: %v", c.name, c.query, err)
 		}
 		if got != c.want {
@@ -60,18 +62,19 @@ func TestPragmasTookEffect(t *testing.T) {
 	}
 	// The writer's transactions take the write lock at BEGIN: a second
 	// connection cannot start one meanwhile.
-	tx, err := db.w.BeginTx(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback()
 	other, err := sql.Open("sqlite3", "file:"+escapePath(dbFile(t, db))+"?_busy_timeout=0&_txlock=immediate")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer other.Close()
-	if _, err := other.ExecContext(ctx, "CREATE TABLE x (y)"); err == nil {
-		t.Error("a second writer got the lock while an IMMEDIATE transaction was open")
+	err = db.write(ctx, func(*wtx) error {
+		if _, err := other.ExecContext(ctx, "CREATE TABLE x (y)"); err == nil {
+			t.Error("a second writer got the lock while an IMMEDIATE transaction was open")
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 	// The reader pool cannot write.
 	if _, err := db.r.ExecContext(ctx, "CREATE TABLE y (z)"); err == nil {
@@ -153,7 +156,10 @@ func TestMigrationsApplyOnceAndReopenIsNoop(t *testing.T) {
 func TestNewerSchemaIsRefused(t *testing.T) {
 	ctx := t.Context()
 	db, p := open(t)
-	if _, err := db.w.ExecContext(ctx, "INSERT INTO schema_migrations VALUES (9999, '9999_future.sql', 0)"); err != nil {
+	if err := db.write(ctx, func(tx *wtx) error {
+		_, err := tx.ExecContext(ctx, "INSERT INTO schema_migrations VALUES (9999, '9999_future.sql', 0)")
+		return err
+	}); err != nil {
 		t.Fatal(err)
 	}
 	if db2, err := Open(ctx, p, Options{}); err == nil {

@@ -1,15 +1,19 @@
 // Package sqlite is the embedded default store backend: one SQLite file
-// (mattn/go-sqlite3, WAL) with a single-connection writer pool whose
-// transactions start IMMEDIATE (so read-modify-write never loses an update)
-// and a read-only pool for reads.
+// (mattn/go-sqlite3, WAL) with one writer goroutine that owns the only write
+// connection and runs its transactions IMMEDIATE (so read-modify-write never
+// loses an update), and a read-only pool for reads.
 //
-// Every mutating method runs in one write transaction that also enqueues the
-// outbox job, so a change the IdP was told about is never lost
-// (synchronous=FULL: a commit survives power loss).
+// Every mutating method's work runs in a write transaction that also
+// enqueues the outbox job, so a change the IdP was told about is never lost
+// (synchronous=FULL: a method returns only after the commit that holds its
+// change is on disk). Concurrent writes share transactions (group commit,
+// see writer.go): one fsync then serves many requests.
 //
-// Callbacks passed to UpdateUser and UpdateGroup run inside the write
-// transaction and hold the only writer connection: they must not call write
-// methods of the same DB (that would wait forever); reads are fine.
+// Callbacks passed to UpdateUser and UpdateGroup run on the writer
+// goroutine inside the shared write transaction, so they delay every other
+// write while they run: keep them quick. They must not call write methods
+// of the same DB (that would wait forever, or until their ctx ends); reads
+// are fine but do not see the uncommitted writes of the batch.
 package sqlite
 
 import (
@@ -46,7 +50,8 @@ type Options struct {
 
 // DB is a store.Store on one SQLite file.
 type DB struct {
-	w   *sql.DB // writer: one connection, BEGIN IMMEDIATE
+	w   *sql.DB // writer pool: one connection, held by wr after Open
+	wr  *writer // the writer goroutine: every write goes through it
 	r   *sql.DB // readers: read-only connections
 	now func() time.Time
 }
@@ -99,11 +104,21 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		_ = w.Close()
 		return nil, fmt.Errorf("open sqlite store %q for reading: %w", path, err)
 	}
-	return &DB{w: w, r: r, now: now}, nil
+	conn, err := w.Conn(ctx)
+	if err != nil {
+		_ = r.Close()
+		_ = w.Close()
+		return nil, fmt.Errorf("open sqlite store %q: writer connection: %w", path, err)
+	}
+	return &DB{w: w, wr: newWriter(conn), r: r, now: now}, nil
 }
 
-// Close closes both pools. The last connection to close checkpoints the WAL.
+// Close stops accepting writes (they return ErrClosed), waits until every
+// write already submitted has been answered, and closes both pools. The
+// last connection to close checkpoints the WAL. Calling Close again is a
+// no-op.
 func (d *DB) Close() error {
+	d.wr.close()
 	return errors.Join(d.r.Close(), d.w.Close())
 }
 
@@ -189,20 +204,11 @@ func fromNanos(n int64) time.Time { return time.Unix(0, n).UTC() }
 // utcNow reads the clock once per write, truncated to what the column keeps.
 func (d *DB) utcNow() time.Time { return fromNanos(nanos(d.now())) }
 
-// write runs fn in one IMMEDIATE transaction on the writer.
-func (d *DB) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := d.w.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("begin write: %w", err)
-	}
-	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
-	}
-	return nil
+// write runs fn on the writer inside a (shared) IMMEDIATE transaction and
+// returns once its changes are committed, or with fn's error (its changes
+// undone), or the commit's error; see writer.go.
+func (d *DB) write(ctx context.Context, fn func(tx *wtx) error) error {
+	return d.wr.do(ctx, fn)
 }
 
 // read runs fn in a (deferred, read-only) transaction on the reader pool so
@@ -241,7 +247,7 @@ func conflict(err error, attrs map[string]string) error {
 
 // enqueue upserts the outbox job for a resource: a pending job only becomes
 // due now and keeps its CreatedAt.
-func enqueue(ctx context.Context, tx *sql.Tx, tenant string, kind store.ResourceKind, id string, now time.Time) error {
+func enqueue(ctx context.Context, tx querier, tenant string, kind store.ResourceKind, id string, now time.Time) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO jobs (tenant, kind, resource_id, not_before, created_at)
 		VALUES (?1, ?2, ?3, ?4, ?4)
 		ON CONFLICT (tenant, kind, resource_id) DO UPDATE SET not_before = excluded.not_before`,

@@ -102,7 +102,10 @@ func (d *DB) CreateUser(ctx context.Context, u store.User) (store.User, error) {
 	if err := checkUser(u); err != nil {
 		return store.User{}, fmt.Errorf("create user %q: %w", u.UserName, err)
 	}
-	if u.ID == "" {
+	// A fresh random UUID cannot collide; only a caller's id is checked
+	// (one query less on the hot path).
+	checkID := u.ID != ""
+	if !checkID {
 		u.ID = uuid.NewString()
 	}
 	attrs, err := encodeAttrs(u.Attributes)
@@ -110,11 +113,13 @@ func (d *DB) CreateUser(ctx context.Context, u store.User) (store.User, error) {
 		return store.User{}, fmt.Errorf("create user %q: %w", u.UserName, err)
 	}
 	now := d.utcNow()
-	err = d.write(ctx, func(tx *sql.Tx) error {
-		if taken, err := idTaken(ctx, tx, u.ID); err != nil {
-			return err
-		} else if taken {
-			return fmt.Errorf("id %q is taken: %w", u.ID, store.ErrConflict)
+	err = d.write(ctx, func(tx *wtx) error {
+		if checkID {
+			if taken, err := idTaken(ctx, tx, u.ID); err != nil {
+				return err
+			} else if taken {
+				return fmt.Errorf("id %q is taken: %w", u.ID, store.ErrConflict)
+			}
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO users (id, tenant, external_id, user_name, user_name_fold,
 			display_name, active, attributes, version, created_at, updated_at)
@@ -241,11 +246,14 @@ func (d *DB) ListUsers(ctx context.Context, tenant string, q store.Query) ([]sto
 	return users, total, nil
 }
 
-// UpdateUser is a read-modify-write in one IMMEDIATE transaction; see
-// store.Store.
+// UpdateUser is a read-modify-write inside the writer's IMMEDIATE
+// transaction (fn sees every earlier write of its batch); see store.Store.
 func (d *DB) UpdateUser(ctx context.Context, tenant, id string, fn func(*store.User) error) (store.User, error) {
-	var out store.User
-	err := d.write(ctx, func(tx *sql.Tx) error {
+	var (
+		out      store.User
+		outAttrs string // decoded into out after the commit, off the writer
+	)
+	err := d.write(ctx, func(tx *wtx) error {
 		cur, err := getUserRow(ctx, tx, tenant, id)
 		if err != nil {
 			return err
@@ -275,9 +283,7 @@ func (d *DB) UpdateUser(ctx context.Context, tenant, id string, fn func(*store.U
 		if attrs == cur.attrs && next.UserName == cur.u.UserName && next.ExternalID == cur.u.ExternalID &&
 			next.Active == cur.u.Active {
 			// Nothing changed: write nothing, enqueue nothing, keep the version.
-			if out, err = cur.decoded(); err != nil {
-				return err
-			}
+			out, outAttrs = cur.u, cur.attrs
 			out.Groups = groups[id]
 			return nil
 		}
@@ -291,13 +297,13 @@ func (d *DB) UpdateUser(ctx context.Context, tenant, id string, fn func(*store.U
 		if err := enqueue(ctx, tx, tenant, store.KindUser, id, now); err != nil {
 			return err
 		}
-		out = next
-		if out.Attributes, err = decodeAttrs(attrs); err != nil {
-			return err
-		}
+		out, outAttrs = next, attrs
 		out.Version, out.UpdatedAt = cur.u.Version+1, now
 		return nil
 	})
+	if err == nil {
+		out.Attributes, err = decodeAttrs(outAttrs)
+	}
 	if err != nil {
 		return store.User{}, fmt.Errorf("update user %q: %w", id, err)
 	}
@@ -309,7 +315,7 @@ func (d *DB) UpdateUser(ctx context.Context, tenant, id string, fn func(*store.U
 // member list (and so its ETag and its Atlassian membership) changed.
 func (d *DB) DeleteUser(ctx context.Context, tenant, id string) error {
 	now := d.utcNow()
-	err := d.write(ctx, func(tx *sql.Tx) error {
+	err := d.write(ctx, func(tx *wtx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE users SET deleted_at = ?1, updated_at = ?1, version = version + 1
 			WHERE tenant = ?2 AND id = ?3 AND deleted_at IS NULL`, nanos(now), tenant, id)
 		if err != nil {
@@ -333,23 +339,25 @@ func (d *DB) DeleteUser(ctx context.Context, tenant, id string) error {
 
 // removeMember deletes every membership of member (as a member of other
 // groups) and bumps and enqueues the groups concerned.
-func removeMember(ctx context.Context, tx *sql.Tx, tenant, member string, now time.Time) error {
-	rows, err := tx.QueryContext(ctx, `DELETE FROM members WHERE member_id = ?1 RETURNING group_id`, member)
+func removeMember(ctx context.Context, tx querier, tenant, member string, now time.Time) error {
+	groups, err := func() ([]string, error) {
+		rows, err := tx.QueryContext(ctx, `DELETE FROM members WHERE member_id = ?1 RETURNING group_id`, member)
+		if err != nil {
+			return nil, err
+		}
+		defer rows.Close()
+		var groups []string
+		for rows.Next() {
+			var g string
+			if err := rows.Scan(&g); err != nil {
+				return nil, err
+			}
+			groups = append(groups, g)
+		}
+		return groups, rows.Err()
+	}()
 	if err != nil {
 		return fmt.Errorf("remove memberships of %q: %w", member, err)
-	}
-	var groups []string
-	for rows.Next() {
-		var g string
-		if err := rows.Scan(&g); err != nil {
-			rows.Close()
-			return err
-		}
-		groups = append(groups, g)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
 	}
 	for _, g := range groups {
 		if err := touchGroup(ctx, tx, tenant, g, now); err != nil {

@@ -62,6 +62,9 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"UnsupportedFilters", testUnsupportedFilters},
 		{"Jobs", testJobs},
 		{"ConcurrentUpdates", testConcurrentUpdates},
+		{"ConcurrentCreates", testConcurrentCreates},
+		{"ConcurrentMixedOutcomes", testConcurrentMixedOutcomes},
+		{"ConcurrentGroupUpdates", testConcurrentGroupUpdates},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

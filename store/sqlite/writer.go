@@ -1,0 +1,309 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+)
+
+// Group commit.
+//
+// One fsync costs far more than the statements of a write, so writes are
+// not committed one by one: every mutating method hands its work to the
+// writer goroutine, which owns the only write connection. The writer takes
+// every request queued at that moment (at most maxBatch; it never waits for
+// more to arrive, so a lone client sees no extra latency) and runs them in
+// one BEGIN IMMEDIATE ... COMMIT, each inside its own SAVEPOINT: a request
+// whose work fails is rolled back to its savepoint and gets its own error
+// while the others commit. Nobody is answered before the COMMIT (and so the
+// fsync) that contains their change returned; if the COMMIT fails, every
+// request of the batch gets that error.
+//
+// Context: a request whose ctx is done before the writer starts it is not
+// run and returns ctx.Err(). Once its work has run it waits for the commit
+// whatever its ctx says, because by then its change may already be part of
+// the transaction (answering early would report failure for a change that
+// then becomes durable). Statements of a batch never see a caller's ctx:
+// interrupting one would roll back the whole shared transaction.
+
+// ErrClosed is returned by writes after Close.
+var ErrClosed = errors.New("sqlite store is closed")
+
+const (
+	// maxBatch caps the requests of one transaction: large enough to absorb
+	// a burst of concurrent clients, small enough that one batch's work
+	// (all of it in a single goroutine) does not add much latency.
+	maxBatch = 128
+	// queueLen is how many requests may wait for the writer before callers
+	// block on submitting.
+	queueLen = 4 * maxBatch
+)
+
+// Request states: the caller and the writer race to move a queued request
+// out of stateQueued, so exactly one of them decides its fate.
+const (
+	stateQueued int32 = iota
+	stateClaimed
+	stateAbandoned
+)
+
+// request is one write waiting for the writer.
+type request struct {
+	ctx   context.Context
+	run   func(tx *wtx) error
+	state atomic.Int32
+	err   error      // run's error; owned by the writer until done is sent
+	done  chan error // buffered 1: the writer never blocks on answering
+}
+
+// claim moves the request from queued to claimed; false means its caller
+// already gave up.
+func (r *request) claim() bool { return r.state.CompareAndSwap(stateQueued, stateClaimed) }
+
+// safeRun runs the request's work, turning a panic (a caller's UpdateUser
+// callback, say) into that request's error so the writer goes on.
+func (r *request) safeRun(tx *wtx) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("write panicked: %v", p)
+		}
+	}()
+	return r.run(tx)
+}
+
+// wtx is the write connection as seen by a request's work: the shared
+// batch transaction is already open. Its methods ignore the ctx they are
+// given and run statements uninterruptibly (see Group commit above); they
+// also skip the goroutine mattn and database/sql start per statement for a
+// cancellable ctx. Statements are prepared once per connection by the
+// driver's statement cache (_stmt_cache_size).
+type wtx struct {
+	conn *sql.Conn
+}
+
+var _ querier = (*wtx)(nil)
+
+// ExecContext runs a statement; ctx is ignored.
+func (t *wtx) ExecContext(_ context.Context, query string, args ...any) (sql.Result, error) {
+	return t.conn.ExecContext(context.Background(), query, args...)
+}
+
+// QueryContext runs a query; ctx is ignored.
+func (t *wtx) QueryContext(_ context.Context, query string, args ...any) (*sql.Rows, error) {
+	return t.conn.QueryContext(context.Background(), query, args...)
+}
+
+// QueryRowContext runs a one-row query; ctx is ignored.
+func (t *wtx) QueryRowContext(_ context.Context, query string, args ...any) *sql.Row {
+	return t.conn.QueryRowContext(context.Background(), query, args...)
+}
+
+// writer owns the write connection and runs queued requests in batches.
+type writer struct {
+	tx   wtx
+	reqs chan *request
+
+	mu     sync.RWMutex // guards closed and sending on reqs against close(reqs)
+	closed bool
+
+	stopped chan struct{} // closed when the loop has drained and returned
+	commits atomic.Int64  // committed batches, for tests
+}
+
+func newWriter(conn *sql.Conn) *writer {
+	w := &writer{
+		tx:      wtx{conn: conn},
+		reqs:    make(chan *request, queueLen),
+		stopped: make(chan struct{}),
+	}
+	go w.loop()
+	return w
+}
+
+// do submits run and waits for its result: run's own error, or the error
+// that kept the batch from committing, or ctx.Err() if ctx ended before run
+// started. nil means run's changes are committed.
+func (w *writer) do(ctx context.Context, run func(tx *wtx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	r := &request{ctx: ctx, run: run, done: make(chan error, 1)}
+	w.mu.RLock()
+	if w.closed {
+		w.mu.RUnlock()
+		return ErrClosed
+	}
+	select {
+	case w.reqs <- r:
+		w.mu.RUnlock()
+	case <-ctx.Done():
+		w.mu.RUnlock()
+		return ctx.Err()
+	}
+	select {
+	case err := <-r.done:
+		return err
+	case <-ctx.Done():
+		if r.state.CompareAndSwap(stateQueued, stateAbandoned) {
+			return ctx.Err() // the writer will skip it
+		}
+		// The writer has started it: wait for the commit.
+		return <-r.done
+	}
+}
+
+// close stops accepting requests and waits until every queued one has been
+// answered and the loop has returned. It is idempotent.
+func (w *writer) close() {
+	w.mu.Lock()
+	if !w.closed {
+		w.closed = true
+		close(w.reqs)
+	}
+	w.mu.Unlock()
+	<-w.stopped
+}
+
+// isClosed reports whether close has begun.
+func (w *writer) isClosed() bool {
+	w.mu.RLock()
+	defer w.mu.RUnlock()
+	return w.closed
+}
+
+func (w *writer) loop() {
+	defer close(w.stopped)
+	batch := make([]*request, 0, maxBatch)
+	for {
+		if len(batch) == 0 {
+			r, ok := <-w.reqs
+			if !ok {
+				return
+			}
+			batch = append(batch, r)
+		}
+		// Take what is queued now; never wait for more.
+	fill:
+		for len(batch) < maxBatch {
+			select {
+			case r, ok := <-w.reqs:
+				if !ok {
+					break fill
+				}
+				batch = append(batch, r)
+			default:
+				break fill
+			}
+		}
+		// Requests not started (left, a tail of batch) open the next batch.
+		left := w.runBatch(batch)
+		n := copy(batch, left)
+		clear(batch[n:]) // drop references to answered requests
+		batch = batch[:n]
+	}
+}
+
+func (w *writer) exec(query string) error {
+	_, err := w.tx.conn.ExecContext(context.Background(), query)
+	return err
+}
+
+// runBatch runs the batch in one transaction and answers every request it
+// claimed. It returns the requests it did not start, which happens only when
+// the transaction broke midway (SQLite rolled it back after an I/O error,
+// say): they go into the next batch.
+func (w *writer) runBatch(batch []*request) []*request {
+	if err := w.exec("BEGIN IMMEDIATE"); err != nil {
+		err = fmt.Errorf("begin write: %w", err)
+		for _, r := range batch {
+			if r.claim() {
+				r.done <- err
+			}
+		}
+		return nil
+	}
+	// A lone request needs no savepoint: on failure the whole transaction
+	// is rolled back, which is one round trip less on the common path of a
+	// single client.
+	savepoints := len(batch) > 1
+	ran := make([]*request, 0, len(batch))
+	for i, r := range batch {
+		if !r.claim() {
+			continue
+		}
+		if err := r.ctx.Err(); err != nil {
+			r.done <- err
+			continue
+		}
+		if !savepoints {
+			r.err = r.safeRun(&w.tx)
+			ran = append(ran, r)
+			continue
+		}
+		if err := w.exec("SAVEPOINT request"); err != nil {
+			r.done <- fmt.Errorf("savepoint: %w", err)
+			w.abort(ran, err)
+			return batch[i+1:]
+		}
+		r.err = r.safeRun(&w.tx)
+		var err error
+		if r.err != nil {
+			err = w.exec("ROLLBACK TO request")
+		}
+		if err == nil {
+			err = w.exec("RELEASE request")
+		}
+		if err != nil {
+			// The transaction is gone (SQLite rolls it back on some
+			// errors); the work of the requests before this one is lost.
+			if r.err == nil {
+				r.err = fmt.Errorf("write batch aborted: %w", err)
+			}
+			r.done <- r.err
+			w.abort(ran, err)
+			return batch[i+1:]
+		}
+		ran = append(ran, r)
+	}
+	wrote := false
+	for _, r := range ran {
+		wrote = wrote || r.err == nil
+	}
+	if !wrote {
+		// Every request failed or none ran: nothing to make durable.
+		_ = w.exec("ROLLBACK")
+		for _, r := range ran {
+			r.done <- r.err
+		}
+		return nil
+	}
+	if err := w.exec("COMMIT"); err != nil {
+		_ = w.exec("ROLLBACK") // in case COMMIT left the transaction open
+		err = fmt.Errorf("commit: %w", err)
+		for _, r := range ran {
+			r.done <- err
+		}
+		return nil
+	}
+	w.commits.Add(1)
+	for _, r := range ran {
+		r.done <- r.err
+	}
+	return nil
+}
+
+// abort rolls back a broken batch and answers the requests that had run.
+func (w *writer) abort(ran []*request, cause error) {
+	_ = w.exec("ROLLBACK")
+	err := fmt.Errorf("write batch aborted: %w", cause)
+	for _, r := range ran {
+		if r.err == nil {
+			r.done <- err
+		} else {
+			r.done <- r.err
+		}
+	}
+}
