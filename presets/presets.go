@@ -1,22 +1,27 @@
 // Package presets holds the per-IdP defaults of scimbridge: for every identity
-// provider that pushes SCIM to us, a description and the quirk flags the scim
-// layer reads (and, later, the default attribute mapping). They are data files
-// embedded in the binary (data/<name>.yaml), decoded strictly, so a typo in a
-// preset fails loudly with the key it concerns.
+// provider that pushes SCIM to us, a description, the quirk flags the scim
+// layer reads, and the default account mapping (transform.Mapping) that a
+// tenant overrides piece by piece (transform.Merge(p.Spec(), tenant)). They
+// are data files embedded in the binary (data/<name>.yaml), decoded strictly
+// and compiled on load, so a typo in a preset fails loudly with the key it
+// concerns.
 //
-// Every quirk flag is backed by a section of shared/docs/idp-scim-clients.md.
+// Every quirk flag and mapping choice is backed by a section of
+// shared/docs/idp-scim-clients.md, cited in the data file.
 // Behaviour that every IdP needs (case-insensitive ops, "True"/"False" strings,
 // value-filter paths, ...) is not a quirk: the scim layer always does it.
 package presets
 
 import (
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 	"slices"
 	"strings"
 
 	"github.com/scimbridge/scimbridge/internal/yamlstrict"
+	"github.com/scimbridge/scimbridge/transform"
 )
 
 //go:embed data/*.yaml
@@ -49,12 +54,29 @@ type Preset struct {
 	Description string `yaml:"description"`
 	// Quirks are the scim layer's deviations for this IdP.
 	Quirks Quirks `yaml:"quirks"`
+	// Mapping is where this IdP puts the username, display name and email.
+	// Load requires it complete (it compiles), so a tenant that overrides
+	// nothing still gets a working mapping.
+	Mapping transform.Mapping `yaml:"mapping"`
+	// Groups are default group rules. The embedded presets set none: group
+	// names belong to an organisation, not to an IdP; the key exists so a
+	// preset could (an IdP whose group names carry a fixed prefix, say).
+	Groups transform.Groups `yaml:"groups"`
+}
+
+// Spec returns the preset's mapping and group rules as a transform.Spec, the
+// base a tenant's own blocks are merged onto with transform.Merge.
+func (p Preset) Spec() transform.Spec {
+	return transform.Spec{Mapping: p.Mapping, Groups: p.Groups}
 }
 
 // hint explains unknown keys that are likely mistakes rather than typos.
 func hint(key string) string {
-	if key == "name" {
+	switch key {
+	case "name":
 		return "the preset's name is its file name"
+	case "users":
+		return "users.require_groups names an organisation's groups: set it on the tenant"
 	}
 	return ""
 }
@@ -93,13 +115,25 @@ func Get(name string) (Preset, error) {
 }
 
 // Load decodes a preset from YAML strictly: unknown keys, values of the wrong
-// type and a missing description are errors whose message names the key and
-// line. name becomes Preset.Name.
+// type, a missing description and a mapping that does not compile (bad
+// regex, bad path, two rule kinds in one rule, no username or email source)
+// are errors whose message names the key (and line, for decoding problems).
+// name becomes Preset.Name.
 func Load(name string, data []byte) (Preset, error) {
 	p := Preset{Name: name}
 	problems := yamlstrict.Decode(data, &p, hint)
-	if len(problems) == 0 && strings.TrimSpace(p.Description) == "" {
-		problems = append(problems, "description: required")
+	if len(problems) == 0 {
+		// Only a fully decoded preset is worth compiling: after a decoding
+		// problem the mapping may be half-filled and would add noise.
+		if strings.TrimSpace(p.Description) == "" {
+			problems = append(problems, "description: required")
+		}
+		var se *transform.SpecError
+		if _, err := transform.Compile(p.Spec()); errors.As(err, &se) {
+			problems = append(problems, se.Problems...)
+		} else if err != nil {
+			problems = append(problems, err.Error())
+		}
 	}
 	if len(problems) > 0 {
 		return Preset{}, fmt.Errorf("preset %q: %s", name, strings.Join(problems, "; "))
