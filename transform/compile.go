@@ -242,9 +242,12 @@ func compilePattern(at, pat string, add func(string, string, ...any)) *regexp.Re
 
 // Account is the Atlassian account computed for one SCIM user.
 type Account struct {
-	Username    string
+	// Username is the Atlassian username (Jira: name), as the rules left it.
+	Username string
+	// DisplayName is the full name; the username when nothing else is known.
 	DisplayName string
-	Email       string
+	// Email is the email address.
+	Email string
 	// Active follows the SCIM active attribute (true when absent).
 	Active bool
 }

@@ -223,7 +223,9 @@ func tokenize(s string) ([]token, error) {
 // list) and whether anything was there. Where a segment meets a list (emails
 // in emails.value, or the matches of a filter), it descends into the element
 // marked primary, else the first: a mapping needs one value, and the primary
-// one is what SCIM says to prefer.
+// one is what SCIM says to prefer. Guess: "else the first" relies on the IdP
+// sending its preferred value first when it marks none (RFC 7643 leaves the
+// order of multi-valued attributes undefined).
 func (p *attrPath) lookup(v any) (any, bool) {
 	if p.urn != "" {
 		var ok bool

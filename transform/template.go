@@ -13,13 +13,17 @@ import (
 // Atlassian takes is at most 255 characters, so more is a runaway template.
 const maxTemplateOutput = 4096
 
-// Functions a template may call, besides if/with/range/else. Builtins not
-// listed (printf, call, index, slice, html, js, ...) are refused at compile
-// time: printf can allocate without bound ("%*d"), call runs functions the data
-// would have to supply, and none is needed to build a name.
-var allowedFuncs = map[string]bool{
-	"attr": true, "lower": true, "upper": true, "trim": true, "strip_domain": true,
-	"coalesce": true, "and": true, "or": true, "not": true, "eq": true, "ne": true, "len": true,
+// allowedFunc reports whether a template may call name, besides the actions
+// if/with/range/else. Builtins not listed (printf, call, index, slice, html,
+// js, ...) are refused at compile time: printf can allocate without bound
+// ("%*d"), call runs functions the data would have to supply, and none is
+// needed to build a name.
+func allowedFunc(name string) bool {
+	switch name {
+	case "attr", "lower", "upper", "trim", "strip_domain", "coalesce", "and", "or", "not", "eq", "ne", "len":
+		return true
+	}
+	return false
 }
 
 // tmpl is a compiled, sandboxed template: every field reference (.name.givenName,
@@ -78,6 +82,7 @@ type limitedWriter struct {
 
 var errTemplateTooLong = fmt.Errorf("template output exceeds %d bytes", maxTemplateOutput)
 
+// Write appends p, or fails once the output would pass the cap.
 func (w *limitedWriter) Write(p []byte) (int, error) {
 	if len(w.buf)+len(p) > w.max {
 		return 0, errTemplateTooLong
@@ -171,7 +176,7 @@ func sandboxCmd(c *parse.CommandNode) error {
 	for i, arg := range c.Args {
 		switch a := arg.(type) {
 		case *parse.IdentifierNode:
-			if !allowedFuncs[a.Ident] {
+			if !allowedFunc(a.Ident) {
 				return fmt.Errorf("function %q is not allowed (allowed: attr, lower, upper, trim, strip_domain, coalesce, and, or, not, eq, ne, len)", a.Ident)
 			}
 		case *parse.FieldNode:
