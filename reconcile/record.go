@@ -1,0 +1,139 @@
+package reconcile
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/scimbridge/scimbridge/store"
+)
+
+// recorder collects the results of one run and writes them in batches.
+type recorder struct {
+	e       *Engine
+	mu      sync.Mutex
+	run     store.Run
+	pending []store.Result
+	dryRun  bool
+}
+
+const flushEvery = 200
+
+func (e *Engine) startRun(ctx context.Context, kind, trigger string) (*recorder, error) {
+	run, err := e.st.CreateRun(ctx, store.Run{
+		Kind: kind, Trigger: trigger, Status: "running", StartedAt: e.now().UTC(), Counts: map[string]int{},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create run: %w", err)
+	}
+	return &recorder{e: e, run: run}, nil
+}
+
+// add records one result (At is set here).
+func (r *recorder) add(ctx context.Context, res store.Result) {
+	res.RunID = r.run.ID
+	res.At = r.e.now().UTC()
+	r.mu.Lock()
+	r.run.Counts[res.Action]++
+	r.pending = append(r.pending, res)
+	var batch []store.Result
+	if len(r.pending) >= flushEvery {
+		batch, r.pending = r.pending, nil
+	}
+	r.mu.Unlock()
+	if batch != nil {
+		r.write(ctx, batch)
+	}
+}
+
+func (r *recorder) write(ctx context.Context, batch []store.Result) {
+	if err := r.e.st.AddResults(ctx, batch); err != nil {
+		// History is best effort; the change itself is in the target and in
+		// the links. Say so loudly.
+		r.e.log.Error("write run results", "run", r.run.ID, "results", len(batch), "err", err)
+	}
+}
+
+// finish writes what is left and closes the run: failed if err is set or any
+// result failed, else succeeded (status may be preset, e.g. aborted).
+func (r *recorder) finish(ctx context.Context, err error) store.Run {
+	r.mu.Lock()
+	batch := r.pending
+	r.pending = nil
+	r.mu.Unlock()
+	if len(batch) > 0 {
+		r.write(ctx, batch)
+	}
+	now := r.e.now().UTC()
+	r.run.FinishedAt = &now
+	switch {
+	case r.run.Status == "aborted":
+	case err != nil:
+		r.run.Status, r.run.Error = "failed", err.Error()
+	case r.run.Counts["failed"] > 0:
+		r.run.Status = "failed"
+		r.run.Error = fmt.Sprintf("%d resource(s) failed; see the results", r.run.Counts["failed"])
+	default:
+		r.run.Status = "succeeded"
+	}
+	if uerr := r.e.st.UpdateRun(ctx, r.run); uerr != nil {
+		r.e.log.Error("close run", "run", r.run.ID, "err", uerr)
+	}
+	return r.run
+}
+
+// keyedMutex serialises work per key.
+type keyedMutex struct {
+	mu    sync.Mutex
+	locks map[string]*keyedEntry
+}
+
+type keyedEntry struct {
+	mu   sync.Mutex
+	refs int
+}
+
+// lock locks every key (deduplicated, in a fixed order so two callers never
+// deadlock) and returns the unlock function.
+func (k *keyedMutex) lock(keys ...string) func() {
+	uniq := map[string]bool{}
+	var ordered []string
+	for _, key := range keys {
+		if !uniq[key] {
+			uniq[key] = true
+			ordered = append(ordered, key)
+		}
+	}
+	slices.Sort(ordered)
+	var held []*keyedEntry
+	for _, key := range ordered {
+		k.mu.Lock()
+		if k.locks == nil {
+			k.locks = map[string]*keyedEntry{}
+		}
+		en := k.locks[key]
+		if en == nil {
+			en = &keyedEntry{}
+			k.locks[key] = en
+		}
+		en.refs++
+		k.mu.Unlock()
+		en.mu.Lock()
+		held = append(held, en)
+	}
+	return func() {
+		for i, en := range held {
+			en.mu.Unlock()
+			k.mu.Lock()
+			en.refs--
+			if en.refs == 0 {
+				delete(k.locks, ordered[i])
+			}
+			k.mu.Unlock()
+		}
+	}
+}
+
+func nameKey(target, name string) string { return target + "\x00" + strings.ToLower(name) }
