@@ -18,6 +18,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/scimbridge/scimbridge/internal/yamlstrict"
+	"github.com/scimbridge/scimbridge/transform"
 )
 
 // Defaults applied when a key is absent.
@@ -96,6 +97,9 @@ type Target struct {
 	Burst int `yaml:"burst" json:"burst"`
 	// Timeout bounds one HTTP request to the target.
 	Timeout Duration `yaml:"timeout" json:"timeout"`
+	// ApplicationKeys are granted to users the bridge creates (Jira:
+	// default [jira-software]; Crowd: none).
+	ApplicationKeys []string `yaml:"application_keys" json:"application_keys,omitempty"`
 	// Token is resolved from TokenEnv by Parse.
 	Token Secret `yaml:"-" json:"token,omitzero"`
 	// Password is resolved from PasswordEnv by Parse.
@@ -132,6 +136,22 @@ type Tenant struct {
 	TokenEnvs []string `yaml:"token_envs" json:"token_envs,omitempty"`
 	// JWT accepts signed JWT bearer tokens besides (or instead of) static ones.
 	JWT *JWT `yaml:"jwt" json:"jwt,omitempty"`
+	// Targets names the targets this tenant provisions into; empty means every target.
+	Targets []string `yaml:"targets" json:"targets,omitempty"`
+	// Priority settles two tenants producing the same username on a target:
+	// the higher number wins.
+	Priority int `yaml:"priority" json:"priority"`
+	// Mapping, Users and Groups override the preset's, piece by piece
+	// (transform.Merge): a key set here replaces the preset's, an absent key
+	// keeps it, an explicit empty list clears it.
+	Mapping transform.Mapping `yaml:"mapping" json:"mapping"`
+	Users   transform.Users   `yaml:"users" json:"users"`
+	Groups  transform.Groups  `yaml:"groups" json:"groups"`
+	// Lifecycle says what happens in Atlassian when the IdP deactivates or deletes a user.
+	Lifecycle Lifecycle `yaml:"lifecycle" json:"lifecycle"`
+	// Compiled is the preset merged with this tenant's overrides, compiled
+	// by Validate.
+	Compiled *transform.Compiled `yaml:"-" json:"-"`
 	// Tokens are resolved by Parse from TokenEnvNames(), index for index.
 	Tokens []Secret `yaml:"-" json:"tokens,omitempty"`
 }
@@ -157,6 +177,22 @@ func (t Tenant) TokenHashes() [][32]byte {
 		}
 	}
 	return hashes
+}
+
+// Lifecycle is a tenant's deprovisioning policy.
+type Lifecycle struct {
+	// OnDeactivate is disable (default), delete or keep: what an IdP
+	// deactivation (active=false, or falling out of scope) does in Atlassian.
+	OnDeactivate string `yaml:"on_deactivate" json:"on_deactivate"`
+	// OnDelete is disable (default), delete or keep: what an IdP DELETE does.
+	OnDelete string `yaml:"on_delete" json:"on_delete"`
+	// RemoveGroupsOnDeactivate also removes the memberships the bridge manages.
+	RemoveGroupsOnDeactivate bool `yaml:"remove_groups_on_deactivate" json:"remove_groups_on_deactivate"`
+}
+
+// Spec is the tenant's own mapping/users/groups blocks, before merging with the preset.
+func (t Tenant) Spec() transform.Spec {
+	return transform.Spec{Mapping: t.Mapping, Users: t.Users, Groups: t.Groups}
 }
 
 // JWT configures JWT bearer authentication for a tenant. Exactly one key

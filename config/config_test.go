@@ -74,8 +74,11 @@ func TestGoodConfigs(t *testing.T) {
 var badConfigs = map[string]string{
 	"unknown-key.bad.yaml":            "line 1: listn: unknown key; known keys here: listen, database, public_url, log_level, admin, targets, tenants",
 	"public-url-relative.bad.yaml":    "public_url: want an absolute http or https URL",
+	"unknown-tenant-target.bad.yaml":  `tenants[0] (okta).targets[1]: unknown target "confluence"`,
+	"mapping-bad-regex.bad.yaml":      "tenants[0] (okta).mapping.username.rules[1].regex: error parsing regexp",
+	"bad-lifecycle.bad.yaml":          "tenants[0] (okta).lifecycle.on_delete: want disable, delete or keep",
 	"literal-token.bad.yaml":          "line 3: tenants[0] (okta).token: unknown key (secrets never go in the config file: put it in an environment variable and name that with token_env",
-	"literal-password.bad.yaml":       "line 6: targets[0] (crowd).password: unknown key (secrets never go in the config file: put it in an environment variable and name that with password_env); known keys here: name, kind, url, token_env, user, password_env, rate_limit, burst, timeout",
+	"literal-password.bad.yaml":       "line 6: targets[0] (crowd).password: unknown key (secrets never go in the config file: put it in an environment variable and name that with password_env); known keys here: name, kind, url, token_env, user, password_env, rate_limit, burst, timeout, application_keys",
 	"literal-secret.bad.yaml":         "line 6: tenants[0] (entra).jwt.secret: unknown key (secrets never go in the config file",
 	"bad-duration.bad.yaml":           "line 6: targets[0] (jira).timeout: want a duration in Go syntax such as 30s or 1m30s",
 	"bare-number-duration.bad.yaml":   "line 6: targets[0] (jira).timeout: want a duration in Go syntax",
@@ -475,4 +478,29 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestIssue4TenantCompiles(t *testing.T) {
+	c, err := Load("testdata/issue4.good.yaml", getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tn := c.Tenants[0]
+	if tn.Compiled == nil || tn.Priority != 10 || tn.Lifecycle.OnDeactivate != "disable" || len(tn.Targets) != 1 {
+		t.Fatalf("tenant not fully loaded: %+v", tn)
+	}
+	d, err := tn.Compiled.Desired(map[string]any{
+		"userName": "Ada.Lovelace@example.com", "displayName": "Ada Lovelace", "active": true,
+		"emails": []any{map[string]any{"value": "ada@example.com", "primary": true}},
+	}, []string{"jira-users", "okta-jira-devs", "jira-administrators", "sales"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Skipped || d.Username != "ada.lovelace" || d.Email != "ada@example.com" {
+		t.Fatalf("desired = %+v", d)
+	}
+	want := []string{"jira-devs", "jira-software-users", "jira-users"}
+	if !slices.Equal(d.Groups, want) {
+		t.Fatalf("groups = %v, want %v", d.Groups, want)
+	}
 }

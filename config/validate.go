@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/scimbridge/scimbridge/presets"
+	"github.com/scimbridge/scimbridge/transform"
 )
 
 // ValidationError lists every problem found in a configuration. Each problem
@@ -176,6 +177,31 @@ func (c *Config) validateTenants(p *problems) {
 		}
 		if t.JWT != nil {
 			validateJWT(p, at+".jwt", t.JWT)
+		}
+		for k, name := range t.Targets {
+			if !slices.ContainsFunc(c.Targets, func(tg Target) bool { return tg.Name == name }) {
+				p.add(fmt.Sprintf("%s.targets[%d]", at, k), "unknown target %q", name)
+			}
+		}
+		for key, v := range map[string]string{"on_deactivate": t.Lifecycle.OnDeactivate, "on_delete": t.Lifecycle.OnDelete} {
+			if v != "" && v != "disable" && v != "delete" && v != "keep" {
+				p.add(at+".lifecycle."+key, "want disable, delete or keep")
+			}
+		}
+		c.Tenants[i].Compiled = nil
+		if preset, err := presets.Get(t.Preset); err == nil {
+			compiled, err := transform.Compile(transform.Merge(preset.Spec(), t.Spec()))
+			var se *transform.SpecError
+			switch {
+			case errors.As(err, &se):
+				for _, problem := range se.Problems {
+					*p = append(*p, at+"."+problem)
+				}
+			case err != nil:
+				p.add(at, "%v", err)
+			default:
+				c.Tenants[i].Compiled = compiled
+			}
 		}
 	}
 }

@@ -16,7 +16,6 @@ type recorder struct {
 	mu      sync.Mutex
 	run     store.Run
 	pending []store.Result
-	dryRun  bool
 }
 
 const flushEvery = 200
