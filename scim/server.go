@@ -75,6 +75,9 @@ type Options struct {
 	// MaxResults caps a page (count); 0 means 500.
 	MaxResults int
 	Logger     *slog.Logger
+	// Changed, if set, is called after every accepted write (the engine's
+	// wake-up: the change is already durable in the store).
+	Changed func()
 }
 
 // tenantService is one tenant's SCIM service: elimity's server for
@@ -93,6 +96,7 @@ type Server struct {
 	maxBody int64
 	maxPage int
 	spc     map[string][]byte // tenant -> ServiceProviderConfig document
+	changed func()
 }
 
 // Prefix is the path under which tenants are served: Prefix + tenant.
@@ -111,7 +115,7 @@ func New(st Store, authn Authenticator, tenants []Tenant, opts Options) (*Server
 	}
 	s := &Server{
 		auth: authn, tenants: map[string]*tenantService{}, log: opts.Logger,
-		maxBody: opts.MaxBodyBytes, maxPage: opts.MaxResults, spc: map[string][]byte{},
+		maxBody: opts.MaxBodyBytes, maxPage: opts.MaxResults, spc: map[string][]byte{}, changed: opts.Changed,
 	}
 	base := strings.TrimRight(opts.BaseURL, "/")
 	for _, t := range tenants {
@@ -298,7 +302,37 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	ts.elimity.ServeHTTP(w, r2)
+	if s.changed == nil || !isWrite(r.Method) {
+		ts.elimity.ServeHTTP(w, r2)
+		return
+	}
+	sw := &statusWriter{ResponseWriter: w}
+	ts.elimity.ServeHTTP(sw, r2)
+	if sw.status < 300 {
+		s.changed()
+	}
+}
+
+func isWrite(method string) bool { return hasBody(method) || method == http.MethodDelete }
+
+// statusWriter remembers the status of a response.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(status int) {
+	if w.status == 0 {
+		w.status = status
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *statusWriter) Write(p []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(p)
 }
 
 func (s *Server) patchSchema(endpoint string) patch.Schema {
