@@ -66,40 +66,87 @@ func listSQL(t table, tenant string, q store.Query, cols string) (count, page st
 		where += " AND " + f
 	}
 	count = "SELECT COUNT(*) FROM " + t.name + " WHERE " + where
-	page = "SELECT " + cols + " FROM " + t.name + " WHERE " + where + " ORDER BY " + t.name + ".seq LIMIT " +
+	order := " ORDER BY " + t.name + ".seq"
+	if b.pinsOne(q.Filter) {
+		// At most one row matches, so any order is creation order. SQLite
+		// would still set up a sorter for it (the unique indexes are
+		// partial), which costs more than the lookup itself.
+		order = ""
+	}
+	page = "SELECT " + cols + " FROM " + t.name + " WHERE " + where + order + " LIMIT " +
 		b.bind(q.Limit) + " OFFSET " + b.bind(q.Offset)
 	return count, page, b.args, nil
 }
 
-// list runs the count and (when rows are wanted) the page query, calling
-// scan for each row.
+// pinsOne reports whether f can match at most one live row of the tenant:
+// it is, or is a conjunction with, an equality on id, on a user's userName
+// or on a group's displayName (unique per tenant among live rows).
+func (b *sqlBuilder) pinsOne(f store.Filter) bool {
+	switch f := f.(type) {
+	case *store.Compare:
+		return f != nil && b.pinsOne(*f)
+	case store.Compare:
+		p := b.normalize(f.Path)
+		if _, ok := f.Value.(string); !ok || f.Op != store.OpEq || p.Sub != "" || p.MultiValued {
+			return false
+		}
+		switch b.special(p) {
+		case "id", "userName", "displayName":
+			return true
+		}
+	case *store.And:
+		return f != nil && (b.pinsOne(f.Left) || b.pinsOne(f.Right))
+	case store.And:
+		return b.pinsOne(f.Left) || b.pinsOne(f.Right)
+	}
+	return false
+}
+
+// list runs the page query (when rows are wanted), calling scan for each
+// row, and the count query unless the page itself tells the total: a page
+// that is neither empty nor full ends the result, so the total is offset +
+// rows (and an empty first page means none). That spares the common lookup
+// (userName eq "x", one match) a query.
 func list(ctx context.Context, qr querier, t table, tenant string, q store.Query, cols string, scan func(scanner) error) (int, error) {
 	count, page, args, err := listSQL(t, tenant, q, cols)
 	if err != nil {
 		return 0, err
+	}
+	if q.Limit > 0 {
+		n, err := listPage(ctx, qr, page, args, scan)
+		if err != nil {
+			return 0, err
+		}
+		if (n > 0 && n < q.Limit) || (n == 0 && q.Offset == 0) {
+			return q.Offset + n, nil
+		}
 	}
 	var total int
 	// The count query uses every parameter but the last two (limit, offset).
 	if err := qr.QueryRowContext(ctx, count, args[:len(args)-2]...).Scan(&total); err != nil {
 		return 0, fmt.Errorf("count: %w", err)
 	}
-	if q.Limit == 0 || q.Offset >= total {
-		return total, nil
-	}
+	return total, nil
+}
+
+// listPage runs the page query and returns the number of rows.
+func listPage(ctx context.Context, qr querier, page string, args []any, scan func(scanner) error) (int, error) {
 	rows, err := qr.QueryContext(ctx, page, args...)
 	if err != nil {
 		return 0, fmt.Errorf("page: %w", err)
 	}
 	defer rows.Close()
+	n := 0
 	for rows.Next() {
 		if err := scan(rows); err != nil {
 			return 0, fmt.Errorf("page: %w", err)
 		}
+		n++
 	}
 	if err := rows.Err(); err != nil {
 		return 0, fmt.Errorf("page: %w", err)
 	}
-	return total, nil
+	return n, nil
 }
 
 // scope is the element context inside a ValuePath: the inner comparisons
