@@ -14,11 +14,12 @@ import (
 // One fsync costs far more than the statements of a write, so writes are
 // not committed one by one: every mutating method hands its work to the
 // writer goroutine, which owns the only write connection. The writer takes
-// every request queued at that moment (at most maxBatch; it never waits for
-// more to arrive, so a lone client sees no extra latency) and runs them in
-// one BEGIN IMMEDIATE ... COMMIT, each inside its own SAVEPOINT: a request
-// whose work fails is rolled back to its savepoint and gets its own error
-// while the others commit. Nobody is answered before the COMMIT (and so the
+// every request queued at that moment and runs them in one BEGIN IMMEDIATE
+// ... COMMIT, each inside its own SAVEPOINT: a request whose work fails is
+// rolled back to its savepoint and gets its own error while the others
+// commit. Requests that arrive while the batch runs join it before the
+// COMMIT (up to maxBatch in all). The writer never waits for requests to
+// arrive, so a lone client sees no extra latency. Nobody is answered before the COMMIT (and so the
 // fsync) that contains their change returned; if the COMMIT fails, every
 // request of the batch gets that error.
 //
@@ -177,6 +178,7 @@ func (w *writer) isClosed() bool {
 func (w *writer) loop() {
 	defer close(w.stopped)
 	batch := make([]*request, 0, maxBatch)
+	open := true // reqs not yet closed
 	for {
 		if len(batch) == 0 {
 			r, ok := <-w.reqs
@@ -185,25 +187,33 @@ func (w *writer) loop() {
 			}
 			batch = append(batch, r)
 		}
-		// Take what is queued now; never wait for more.
-	fill:
-		for len(batch) < maxBatch {
-			select {
-			case r, ok := <-w.reqs:
-				if !ok {
-					break fill
-				}
-				batch = append(batch, r)
-			default:
-				break fill
-			}
-		}
+		var left []*request
+		left, open = w.runBatch(batch, open)
 		// Requests not started (left, a tail of batch) open the next batch.
-		left := w.runBatch(batch)
 		n := copy(batch, left)
-		clear(batch[n:]) // drop references to answered requests
+		clear(batch[n:cap(batch)]) // drop references to answered requests
 		batch = batch[:n]
+		if !open && n == 0 {
+			return
+		}
 	}
+}
+
+// take appends to batch what is queued right now, up to maxBatch, without
+// waiting; open reports whether reqs is still open.
+func (w *writer) take(batch []*request) (_ []*request, open bool) {
+	for len(batch) < maxBatch {
+		select {
+		case r, ok := <-w.reqs:
+			if !ok {
+				return batch, false
+			}
+			batch = append(batch, r)
+		default:
+			return batch, true
+		}
+	}
+	return batch, true
 }
 
 func (w *writer) exec(query string) error {
@@ -211,11 +221,13 @@ func (w *writer) exec(query string) error {
 	return err
 }
 
-// runBatch runs the batch in one transaction and answers every request it
-// claimed. It returns the requests it did not start, which happens only when
-// the transaction broke midway (SQLite rolled it back after an I/O error,
-// say): they go into the next batch.
-func (w *writer) runBatch(batch []*request) []*request {
+// runBatch runs batch in one transaction, adding the requests that arrive
+// meanwhile (up to maxBatch; they join without anyone waiting for them, and
+// share the commit), and answers every request it claimed. It returns the
+// requests it did not start, which happens only when the transaction broke
+// midway (SQLite rolled it back after an I/O error, say): they go into the
+// next batch. open is as for take.
+func (w *writer) runBatch(batch []*request, open bool) (left []*request, _ bool) {
 	if err := w.exec("BEGIN IMMEDIATE"); err != nil {
 		err = fmt.Errorf("begin write: %w", err)
 		for _, r := range batch {
@@ -223,14 +235,17 @@ func (w *writer) runBatch(batch []*request) []*request {
 				r.done <- err
 			}
 		}
-		return nil
+		return nil, open
 	}
-	// A lone request needs no savepoint: on failure the whole transaction
-	// is rolled back, which is one round trip less on the common path of a
-	// single client.
-	savepoints := len(batch) > 1
 	ran := make([]*request, 0, len(batch))
-	for i, r := range batch {
+	for i := 0; ; i++ {
+		if i == len(batch) && open {
+			batch, open = w.take(batch)
+		}
+		if i == len(batch) {
+			break
+		}
+		r := batch[i]
 		if !r.claim() {
 			continue
 		}
@@ -238,15 +253,10 @@ func (w *writer) runBatch(batch []*request) []*request {
 			r.done <- err
 			continue
 		}
-		if !savepoints {
-			r.err = r.safeRun(&w.tx)
-			ran = append(ran, r)
-			continue
-		}
 		if err := w.exec("SAVEPOINT request"); err != nil {
 			r.done <- fmt.Errorf("savepoint: %w", err)
 			w.abort(ran, err)
-			return batch[i+1:]
+			return batch[i+1:], open
 		}
 		r.err = r.safeRun(&w.tx)
 		var err error
@@ -264,7 +274,7 @@ func (w *writer) runBatch(batch []*request) []*request {
 			}
 			r.done <- r.err
 			w.abort(ran, err)
-			return batch[i+1:]
+			return batch[i+1:], open
 		}
 		ran = append(ran, r)
 	}
@@ -278,7 +288,7 @@ func (w *writer) runBatch(batch []*request) []*request {
 		for _, r := range ran {
 			r.done <- r.err
 		}
-		return nil
+		return nil, open
 	}
 	if err := w.exec("COMMIT"); err != nil {
 		_ = w.exec("ROLLBACK") // in case COMMIT left the transaction open
@@ -286,13 +296,13 @@ func (w *writer) runBatch(batch []*request) []*request {
 		for _, r := range ran {
 			r.done <- err
 		}
-		return nil
+		return nil, open
 	}
 	w.commits.Add(1)
 	for _, r := range ran {
 		r.done <- r.err
 	}
-	return nil
+	return nil, open
 }
 
 // abort rolls back a broken batch and answers the requests that had run.

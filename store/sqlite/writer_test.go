@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -16,7 +17,7 @@ import (
 // These tests drive the writer deterministically: blockWriter parks the
 // writer inside a request, the test queues requests one by one (waiting
 // until each is in the queue, so their order is known), and releasing the
-// writer makes it take all of them as one batch.
+// writer makes it take all of them into the blocker's batch.
 
 // waitFor polls cond until it holds or a generous deadline passes.
 func waitFor(t *testing.T, what string, cond func() bool) {
@@ -149,9 +150,9 @@ func TestBatchIsolatesFailures(t *testing.T) {
 			t.Errorf("%s: unexpected outcome %v", c.name, err)
 		}
 	}
-	// One commit for the blocker's batch, one shared by the nine requests.
-	if n := db.wr.commits.Load() - commits; n != 2 {
-		t.Errorf("%d commits, want 2", n)
+	// The blocker and the nine requests shared one commit.
+	if n := db.wr.commits.Load() - commits; n != 1 {
+		t.Errorf("%d commits, want 1", n)
 	}
 
 	us, _, err := db.ListUsers(ctx, "t", store.Query{Limit: 10})
@@ -326,8 +327,8 @@ func TestBrokenBatchRetriesTheRest(t *testing.T) {
 		})
 	})
 	after := queue(t, db, func() error { _, err := db.CreateUser(ctx, store.User{Tenant: "t", UserName: "after"}); return err })
-	if err := release(); err != nil {
-		t.Fatal(err)
+	if err := release(); err == nil || !strings.Contains(err.Error(), "write batch aborted") {
+		t.Errorf("blocking request (first of the batch): %v, want the batch's abort", err)
 	}
 	if err := result(t, before); err == nil || !strings.Contains(err.Error(), "write batch aborted") {
 		t.Errorf("request before the break: %v, want the batch's abort", err)
@@ -362,10 +363,9 @@ func TestCommitFailureFailsTheBatch(t *testing.T) {
 		})
 	})
 	last := queue(t, db, func() error { _, err := db.CreateUser(ctx, store.User{Tenant: "t", UserName: "last"}); return err })
-	if err := release(); err != nil {
-		t.Fatal(err)
-	}
-	for name, c := range map[string]<-chan error{"first": first, "bad": bad, "last": last} {
+	blocker := make(chan error, 1)
+	blocker <- release()
+	for name, c := range map[string]<-chan error{"blocker": blocker, "first": first, "bad": bad, "last": last} {
 		if err := result(t, c); err == nil || !strings.Contains(err.Error(), "commit: FOREIGN KEY") {
 			t.Errorf("%s: %v, want the commit error", name, err)
 		}
@@ -432,5 +432,35 @@ func TestCloseDrainsQueuedWrites(t *testing.T) {
 	defer db.Close()
 	if _, total, err := db.ListUsers(ctx, "t", store.Query{}); err != nil || total != n {
 		t.Errorf("%d users after reopen, %v; want %d", total, err, n)
+	}
+}
+
+// A batch takes at most maxBatch requests; the rest go into the next one.
+func TestBatchCap(t *testing.T) {
+	db, _ := open(t)
+	ctx := t.Context()
+	commits := db.wr.commits.Load()
+	release := blockWriter(t, db)
+	const n = maxBatch + 10
+	outs := make([]<-chan error, n)
+	for i := range n {
+		outs[i] = queue(t, db, func() error {
+			_, err := db.CreateUser(ctx, store.User{Tenant: "t", UserName: fmt.Sprintf("u%d", i)})
+			return err
+		})
+	}
+	if err := release(); err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range outs {
+		if err := result(t, c); err != nil {
+			t.Errorf("create %d: %v", i, err)
+		}
+	}
+	if got := db.wr.commits.Load() - commits; got != 2 {
+		t.Errorf("%d commits for the blocker and %d requests, want 2", got, n)
+	}
+	if _, total, err := db.ListUsers(ctx, "t", store.Query{}); err != nil || total != n {
+		t.Errorf("%d users, %v; want %d", total, err, n)
 	}
 }
