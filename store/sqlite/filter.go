@@ -68,9 +68,11 @@ func listSQL(t table, tenant string, q store.Query, cols string) (count, page st
 	count = "SELECT COUNT(*) FROM " + t.name + " WHERE " + where
 	order := " ORDER BY " + t.name + ".seq"
 	if b.pinsOne(q.Filter) {
-		// At most one row matches, so any order is creation order. SQLite
-		// would still set up a sorter for it (the unique indexes are
-		// partial), which costs more than the lookup itself.
+		// At most one row matches, so any order is creation order. With
+		// ORDER BY, SQLite still runs the row through a sorter, measured
+		// at ~50µs against ~12µs for the lookup itself on 100k users.
+		// Unverified: that it misses the one-row case because the unique
+		// indexes are partial.
 		order = ""
 	}
 	page = "SELECT " + cols + " FROM " + t.name + " WHERE " + where + order + " LIMIT " +
