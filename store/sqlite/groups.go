@@ -14,10 +14,13 @@ import (
 	"github.com/scimbridge/scimbridge/store"
 )
 
-// Jobs for membership changes: a changed member list enqueues a job for the
-// group only. The engine is level-triggered and computes the group's
-// Atlassian membership from the store, so per-user jobs would add nothing
-// but work (and a large group would enqueue thousands).
+// Jobs for group changes: the engine works user by user (a user's desired
+// Atlassian groups are its flattened IdP groups), so besides the group's own
+// job a change enqueues every user whose flattened membership it changes
+// (see store.Store): the users added or removed, directly or inside an added
+// or removed nested group, and every user under a group that is renamed or
+// deleted. A rename of a large group thus enqueues every user under it, in
+// the same transaction.
 
 const groupCols = `groups.seq, groups.id, groups.tenant, groups.external_id, groups.display_name,
 	groups.attributes, groups.version, groups.created_at, groups.updated_at`
@@ -56,7 +59,6 @@ func (r groupRow) decoded() (store.Group, error) {
 func groupConflict(err error, g store.Group) error {
 	return conflict(err, map[string]string{
 		"display_name_fold": fmt.Sprintf("displayName %q", g.DisplayName),
-		"external_id":       fmt.Sprintf("externalId %q", g.ExternalID),
 		"id":                fmt.Sprintf("id %q", g.ID),
 	})
 }
@@ -149,6 +151,9 @@ func (d *DB) CreateGroup(ctx context.Context, g store.Group) (store.Group, error
 		ms, err := groupMembers(ctx, tx, []string{g.ID})
 		members = ms[g.ID]
 		if err != nil {
+			return err
+		}
+		if err := enqueueUsers(ctx, tx, g.Tenant, nil, []string{g.ID}, now); err != nil {
 			return err
 		}
 		return enqueue(ctx, tx, g.Tenant, store.KindGroup, g.ID, now)
@@ -353,10 +358,31 @@ func (d *DB) UpdateGroup(ctx context.Context, tenant, id string, fn func(*store.
 		if err := addMembers(ctx, tx, tenant, id, added); err != nil {
 			return err
 		}
-		if err := enqueue(ctx, tx, tenant, store.KindGroup, id, now); err != nil {
+		if ms, err = groupMembers(ctx, tx, []string{id}); err != nil {
 			return err
 		}
-		if ms, err = groupMembers(ctx, tx, []string{id}); err != nil {
+		// The users whose flattened membership changed: the added and
+		// removed users, the users under added and removed groups, and on
+		// a rename everyone under the group.
+		kinds := make(map[string]store.ResourceKind, len(curMembers)+len(ms[id]))
+		for _, m := range slices.Concat(curMembers, ms[id]) {
+			kinds[m.Value] = m.Kind
+		}
+		var users, groups []string
+		for _, m := range slices.Concat(added, removed) {
+			if kinds[m] == store.KindGroup {
+				groups = append(groups, m)
+			} else {
+				users = append(users, m)
+			}
+		}
+		if next.DisplayName != cur.g.DisplayName {
+			groups = append(groups, id)
+		}
+		if err := enqueueUsers(ctx, tx, tenant, users, groups, now); err != nil {
+			return err
+		}
+		if err := enqueue(ctx, tx, tenant, store.KindGroup, id, now); err != nil {
 			return err
 		}
 		out, outAttrs = next, attrs
@@ -373,7 +399,8 @@ func (d *DB) UpdateGroup(ctx context.Context, tenant, id string, fn func(*store.
 }
 
 // DeleteGroup tombstones the group and removes its memberships both ways;
-// parent groups that lost it as a member get a new version and a job.
+// parent groups that lost it as a member get a new version and a job, and
+// so does every user under it.
 func (d *DB) DeleteGroup(ctx context.Context, tenant, id string) error {
 	now := d.utcNow()
 	err := d.write(ctx, func(tx *wtx) error {
@@ -386,6 +413,11 @@ func (d *DB) DeleteGroup(ctx context.Context, tenant, id string) error {
 			return err
 		} else if n == 0 {
 			return store.ErrNotFound
+		}
+		// Everyone under the group loses it (and the groups above it):
+		// found before its memberships go.
+		if err := enqueueUsers(ctx, tx, tenant, nil, []string{id}, now); err != nil {
+			return err
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM members WHERE group_id = ?1`, id); err != nil {
 			return fmt.Errorf("remove members: %w", err)

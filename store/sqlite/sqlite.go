@@ -245,49 +245,6 @@ func conflict(err error, attrs map[string]string) error {
 	return fmt.Errorf("uniqueness: %w", store.ErrConflict)
 }
 
-// enqueue upserts the outbox job for a resource: a pending job only becomes
-// due now and keeps its CreatedAt.
-func enqueue(ctx context.Context, tx querier, tenant string, kind store.ResourceKind, id string, now time.Time) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO jobs (tenant, kind, resource_id, not_before, created_at)
-		VALUES (?1, ?2, ?3, ?4, ?4)
-		ON CONFLICT (tenant, kind, resource_id) DO UPDATE SET not_before = excluded.not_before`,
-		tenant, string(kind), id, nanos(now))
-	if err != nil {
-		return fmt.Errorf("enqueue %s %q: %w", kind, id, err)
-	}
-	return nil
-}
-
-// PendingJobs returns up to limit outbox jobs, oldest first.
-func (d *DB) PendingJobs(ctx context.Context, limit int) ([]store.Job, error) {
-	if limit <= 0 {
-		return nil, nil
-	}
-	rows, err := d.r.QueryContext(ctx, `SELECT id, tenant, kind, resource_id, not_before, attempts, last_error, created_at
-		FROM jobs ORDER BY created_at, id LIMIT ?1`, limit)
-	if err != nil {
-		return nil, fmt.Errorf("pending jobs: %w", err)
-	}
-	defer rows.Close()
-	var jobs []store.Job
-	for rows.Next() {
-		var (
-			j             store.Job
-			kind          string
-			nb, createdAt int64
-		)
-		if err := rows.Scan(&j.ID, &j.Tenant, &kind, &j.ResourceID, &nb, &j.Attempts, &j.LastError, &createdAt); err != nil {
-			return nil, fmt.Errorf("pending jobs: %w", err)
-		}
-		j.Kind, j.NotBefore, j.CreatedAt = store.ResourceKind(kind), fromNanos(nb), fromNanos(createdAt)
-		jobs = append(jobs, j)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("pending jobs: %w", err)
-	}
-	return jobs, nil
-}
-
 // migration is one embedded numbered SQL file.
 type migration struct {
 	version int

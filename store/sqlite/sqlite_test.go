@@ -270,15 +270,7 @@ func TestConflictNamesTheAttribute(t *testing.T) {
 		want   string
 	}{
 		{func() error { _, err := db.CreateUser(ctx, store.User{Tenant: "t", UserName: "ALICE"}); return err }, `userName "ALICE" is taken`},
-		{func() error {
-			_, err := db.CreateUser(ctx, store.User{Tenant: "t", UserName: "bob", ExternalID: "e1"})
-			return err
-		}, `externalId "e1" is taken`},
 		{func() error { _, err := db.CreateGroup(ctx, store.Group{Tenant: "t", DisplayName: "g"}); return err }, `displayName "g" is taken`},
-		{func() error {
-			_, err := db.CreateGroup(ctx, store.Group{Tenant: "t", DisplayName: "H", ExternalID: "ge"})
-			return err
-		}, `externalId "ge" is taken`},
 	}
 	for _, c := range cases {
 		err := c.create()

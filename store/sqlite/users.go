@@ -71,7 +71,6 @@ func displayNameAttr(attrs map[string]any) string {
 func userConflict(err error, u store.User) error {
 	return conflict(err, map[string]string{
 		"user_name_fold": fmt.Sprintf("userName %q", u.UserName),
-		"external_id":    fmt.Sprintf("externalId %q", u.ExternalID),
 		"id":             fmt.Sprintf("id %q", u.ID),
 	})
 }
@@ -310,9 +309,10 @@ func (d *DB) UpdateUser(ctx context.Context, tenant, id string, fn func(*store.U
 	return out, nil
 }
 
-// DeleteUser tombstones the user and removes it from every group; each
-// group that lost the member gets a new version and a job, because its
-// member list (and so its ETag and its Atlassian membership) changed.
+// DeleteUser tombstones the user (its attributes stay, for the engine's
+// GetUserAny) and removes it from every group; each group that lost the
+// member gets a new version and a job, because its member list (and so its
+// ETag) changed. The user gets a job too.
 func (d *DB) DeleteUser(ctx context.Context, tenant, id string) error {
 	now := d.utcNow()
 	err := d.write(ctx, func(tx *wtx) error {

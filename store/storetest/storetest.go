@@ -50,6 +50,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"UpdateUserNoop", testUpdateUserNoop},
 		{"NotFound", testNotFound},
 		{"Conflicts", testConflicts},
+		{"ExternalIDNotUnique", testExternalIDNotUnique},
 		{"Tenants", testTenants},
 		{"Tombstones", testTombstones},
 		{"GroupMembers", testGroupMembers},
@@ -509,7 +510,6 @@ func testConflicts(t *testing.T, s store.Store) {
 		{Tenant: "t1", UserName: "alice"},
 		{Tenant: "t1", UserName: "åsa"},
 		{Tenant: "t1", UserName: "Åsa"},
-		{Tenant: "t1", UserName: "carol", ExternalID: "ext-1"},
 		{Tenant: "t1", UserName: "dave", ID: alice.ID},
 		{Tenant: "t1", UserName: "erin", ID: admins.ID}, // ids are unique across kinds
 	}
@@ -521,7 +521,6 @@ func testConflicts(t *testing.T, s store.Store) {
 	for _, g := range []store.Group{
 		{Tenant: "t1", DisplayName: "admins"},
 		{Tenant: "t1", DisplayName: "ADMINS"},
-		{Tenant: "t1", DisplayName: "Other", ExternalID: "g-1"},
 		{Tenant: "t1", DisplayName: "Other2", ID: admins.ID},
 		{Tenant: "t1", DisplayName: "Other3", ID: bob.ID},
 	} {
@@ -540,7 +539,6 @@ func testConflicts(t *testing.T, s store.Store) {
 	for _, fn := range []func(*store.User) error{
 		func(x *store.User) error { x.UserName = "Alice"; return nil },
 		func(x *store.User) error { x.UserName = "åSa"; return nil },
-		func(x *store.User) error { x.ExternalID = "ext-1"; return nil },
 	} {
 		if _, err := s.UpdateUser(ctx, "t1", bob.ID, fn); !errors.Is(err, store.ErrConflict) {
 			t.Errorf("UpdateUser into a conflict: err = %v", err)
@@ -552,9 +550,6 @@ func testConflicts(t *testing.T, s store.Store) {
 	other := createGroup(t, s, store.Group{Tenant: "t1", DisplayName: "Other"})
 	if _, err := s.UpdateGroup(ctx, "t1", other.ID, func(g *store.Group) error { g.DisplayName = "aDMINS"; return nil }); !errors.Is(err, store.ErrConflict) {
 		t.Errorf("UpdateGroup into a conflict: err = %v", err)
-	}
-	if _, err := s.UpdateGroup(ctx, "t1", other.ID, func(g *store.Group) error { g.ExternalID = "g-1"; return nil }); !errors.Is(err, store.ErrConflict) {
-		t.Errorf("UpdateGroup into an externalId conflict: err = %v", err)
 	}
 	if g := getGroup(t, s, "t1", other.ID); g.DisplayName != "Other" || g.Version != 1 {
 		t.Errorf("failed group update changed it: %+v", g)
@@ -570,8 +565,8 @@ func testConflicts(t *testing.T, s store.Store) {
 		}
 	}
 
-	// Not conflicts: externalId is case-exact, an absent one is not unique,
-	// renaming to a different case of one's own name is fine.
+	// Not conflicts: externalId (see testExternalIDNotUnique), renaming to a
+	// different case of one's own name.
 	createUser(t, s, store.User{Tenant: "t1", UserName: "carol", ExternalID: "EXT-1"})
 	createUser(t, s, store.User{Tenant: "t1", UserName: "dave"})
 	createUser(t, s, store.User{Tenant: "t1", UserName: "erin"})
@@ -580,6 +575,45 @@ func testConflicts(t *testing.T, s store.Store) {
 	}
 	if up, err := s.UpdateGroup(ctx, "t1", admins.ID, func(g *store.Group) error { g.DisplayName = "admins"; return nil }); err != nil || up.DisplayName != "admins" {
 		t.Errorf("renaming Admins to admins: %q, %v", up.DisplayName, err)
+	}
+}
+
+// testExternalIDNotUnique: externalId has uniqueness "none" (RFC 7643
+// section 3.1), for users and groups alike; `externalId eq` finds every
+// holder, case-exactly.
+func testExternalIDNotUnique(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	a := createUser(t, s, store.User{Tenant: "t1", UserName: "a", ExternalID: "dup"})
+	b := createUser(t, s, store.User{Tenant: "t1", UserName: "b", ExternalID: "dup"})
+	c := createUser(t, s, store.User{Tenant: "t1", UserName: "c", ExternalID: "DUP"})
+	createUser(t, s, store.User{Tenant: "t2", UserName: "a", ExternalID: "dup"})
+	byExt := func(v string) store.Filter {
+		return store.Compare{Path: store.AttrPath{Name: "externalId"}, Op: store.OpEq, Value: v, CaseExact: true}
+	}
+	if got := userNames(allUsers(t, s, "t1", byExt("dup"))); !slices.Equal(got, []string{"a", "b"}) {
+		t.Errorf("externalId eq dup = %v, want [a b]", got)
+	}
+	// An update into a taken externalId is no conflict either.
+	if up, err := s.UpdateUser(ctx, "t1", c.ID, func(x *store.User) error { x.ExternalID = "dup"; return nil }); err != nil || up.ExternalID != "dup" {
+		t.Fatalf("UpdateUser to a shared externalId: %+v, %v", up, err)
+	}
+	if got := userNames(allUsers(t, s, "t1", byExt("dup"))); !slices.Equal(got, []string{"a", "b", "c"}) {
+		t.Errorf("externalId eq dup after update = %v, want [a b c]", got)
+	}
+	if err := s.DeleteUser(ctx, "t1", a.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := allUsers(t, s, "t1", byExt("dup")); len(got) != 2 || got[0].ID != b.ID {
+		t.Errorf("externalId eq dup after deleting a = %v, want [b c]", userNames(got))
+	}
+
+	createGroup(t, s, store.Group{Tenant: "t1", DisplayName: "G1", ExternalID: "gdup"})
+	g2 := createGroup(t, s, store.Group{Tenant: "t1", DisplayName: "G2"})
+	if _, err := s.UpdateGroup(ctx, "t1", g2.ID, func(g *store.Group) error { g.ExternalID = "gdup"; return nil }); err != nil {
+		t.Fatalf("UpdateGroup to a shared externalId: %v", err)
+	}
+	if got := groupNames(allGroups(t, s, "t1", byExt("gdup"), false)); !slices.Equal(got, []string{"G1", "G2"}) {
+		t.Errorf("groups externalId eq gdup = %v, want [G1 G2]", got)
 	}
 }
 
