@@ -1,12 +1,57 @@
 package sqlite_test
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
+	"github.com/scimbridge/scimbridge/store"
+	"github.com/scimbridge/scimbridge/store/sqlite"
 	"github.com/scimbridge/scimbridge/store/storetest"
 )
 
 func TestEngineConformance(t *testing.T) {
 	storetest.RunEngine(t, func(t *testing.T, now func() time.Time) storetest.EngineStore { return openTest(t, now) })
+}
+
+// BenchmarkRenameGroup1000Members measures the per-user enqueue rule at
+// its most expensive: a rename enqueues every user under the group (here
+// 1000, half of them through a nested group) in the write transaction.
+func BenchmarkRenameGroup1000Members(b *testing.B) {
+	db := openTest(b, nil)
+	defer db.Close()
+	ctx := b.Context()
+	const n = 1000
+	if err := sqlite.Preload(ctx, db, "t", n); err != nil {
+		b.Fatal(err)
+	}
+	var direct, nested []store.Member
+	for i := range n {
+		m := store.Member{Value: fmt.Sprintf("pre-%d", i)}
+		if i%2 == 0 {
+			direct = append(direct, m)
+		} else {
+			nested = append(nested, m)
+		}
+	}
+	sub, err := db.CreateGroup(ctx, store.Group{Tenant: "t", DisplayName: "sub", Members: nested})
+	if err != nil {
+		b.Fatal(err)
+	}
+	g, err := db.CreateGroup(ctx, store.Group{Tenant: "t", DisplayName: "top", Members: append(direct, store.Member{Value: sub.ID})})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		i++
+		if _, err := db.UpdateGroup(ctx, "t", g.ID, func(x *store.Group) error { x.DisplayName = fmt.Sprintf("top%d", i); return nil }); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	if js, err := db.PendingJobs(ctx, 2*n); err != nil || len(js) != n+2 {
+		b.Fatalf("%d jobs, %v; want %d (every user and both groups)", len(js), err, n+2)
+	}
 }

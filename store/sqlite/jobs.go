@@ -233,7 +233,9 @@ func (d *DB) RetryJob(ctx context.Context, j store.Job, next time.Time, errText 
 // ParkJob records a permanent failure: the job stops being due (Attempts+1,
 // LastError). If the job was enqueued again since it was read, the newer
 // change deserves its own attempt: like RetryJob, only the error is
-// recorded and the job stays pending and due.
+// recorded and the job stays pending and due. Guess: the contract states
+// this only for RetryJob; a failure of the older version says nothing
+// final about the newer one.
 func (d *DB) ParkJob(ctx context.Context, j store.Job, errText string) error {
 	err := d.write(ctx, func(tx *wtx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE jobs SET state = ?1, attempts = attempts + 1, last_error = ?2
@@ -254,8 +256,8 @@ func (d *DB) ParkJob(ctx context.Context, j store.Job, errText string) error {
 }
 
 // UnparkJobs makes the parked jobs of tenant ("" for every tenant) pending
-// and due now, with Attempts 0 (a retry on demand starts its backoff
-// afresh); it keeps LastError and Seq.
+// and due now, with Attempts 0 (Guess: a retry on demand starts its
+// backoff afresh); it keeps LastError and Seq.
 func (d *DB) UnparkJobs(ctx context.Context, tenant string) (int, error) {
 	now := d.utcNow()
 	var n int64

@@ -60,7 +60,7 @@ func checkRun(r store.Run) error {
 }
 
 // CreateRun stores a new run and returns it with its ID, times in UTC and
-// Counts never nil. A zero StartedAt becomes the store's clock.
+// Counts never nil. Guess: a zero StartedAt becomes the store's clock.
 func (d *DB) CreateRun(ctx context.Context, r store.Run) (store.Run, error) {
 	if err := checkRun(r); err != nil {
 		return store.Run{}, fmt.Errorf("create run: %w", err)
@@ -207,8 +207,8 @@ func scanResult(s scanner) (store.Result, error) {
 	return r, err
 }
 
-// AddResults appends the results in one transaction: all or none. A zero
-// At becomes the store's clock. A result naming an unknown run fails the
+// AddResults appends the results in one transaction: all or none. Guess: a
+// zero At becomes the store's clock. A result naming an unknown run fails the
 // whole call with an error wrapping store.ErrNotFound.
 func (d *DB) AddResults(ctx context.Context, rs []store.Result) error {
 	if len(rs) == 0 {
