@@ -31,6 +31,9 @@ type Directory interface {
 // bridge cannot resolve by itself (licence, permissions, invalid data) and
 // is parked with its error visible until a reconcile or an admin retries.
 func transient(err error) bool {
+	if errors.Is(err, errPermanent) {
+		return false
+	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		return true
 	}

@@ -169,15 +169,13 @@ func (e *Engine) Run(ctx context.Context) error {
 // It returns the run (zero ID when nothing was due).
 func (e *Engine) Drain(work, stop context.Context, trigger string) (store.Run, error) {
 	var rec *recorder
-	defer func() {
-		if rec != nil {
-			rec.finish(work, nil)
-		}
-	}()
+	var err error
 	for stop.Err() == nil {
-		jobs, err := e.st.DueJobs(work, e.now(), e.batch)
+		var jobs []store.Job
+		jobs, err = e.st.DueJobs(work, e.now(), e.batch)
 		if err != nil {
-			return store.Run{}, fmt.Errorf("read due jobs: %w", err)
+			err = fmt.Errorf("read due jobs: %w", err)
+			break
 		}
 		if len(jobs) == 0 {
 			break
@@ -190,9 +188,9 @@ func (e *Engine) Drain(work, stop context.Context, trigger string) (store.Run, e
 		e.applyJobs(work, rec, jobs)
 	}
 	if rec == nil {
-		return store.Run{}, nil
+		return store.Run{}, err
 	}
-	return rec.run, nil
+	return rec.finish(work, err), err
 }
 
 // applyJobs runs jobs on the worker pool and settles each in the outbox.

@@ -18,6 +18,7 @@ import (
 
 	"github.com/scimbridge/scimbridge/atlassian/atlassiantest"
 	"github.com/scimbridge/scimbridge/config"
+	"github.com/scimbridge/scimbridge/transform"
 )
 
 // demoSecrets are generated on the first start and kept in the data
@@ -63,12 +64,22 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Listen:   *addr,
 		Database: filepath.Join(*data, "scimbridge.db"),
 		LogLevel: "warn",
-		Admin:    config.Admin{Token: config.NewSecret(secrets.AdminToken)},
+		// The *_env names are labels here: the secrets come from the data
+		// directory, not from the environment.
+		Admin: config.Admin{TokenEnv: "SCIMBRIDGE_DEMO_ADMIN_TOKEN", Token: config.NewSecret(secrets.AdminToken)},
 		Targets: []config.Target{{
-			Name: "jira", Kind: config.KindJiraDC, URL: jiraURL, Token: config.NewSecret(secrets.JiraToken),
-			RateLimit: config.DefaultRateLimit, Burst: config.DefaultBurst, Timeout: config.Duration(config.DefaultTimeout),
+			Name: "jira", Kind: config.KindJiraDC, URL: jiraURL,
+			TokenEnv: "SCIMBRIDGE_DEMO_JIRA_TOKEN", Token: config.NewSecret(secrets.JiraToken),
+			RateLimit: 50, Burst: 10, Timeout: config.Duration(config.DefaultTimeout),
 		}},
-		Tenants: []config.Tenant{{Name: "demo", Preset: "generic", Tokens: []config.Secret{config.NewSecret(secrets.SCIMToken)}}},
+		Tenants: []config.Tenant{{
+			Name: "demo", Preset: "generic", TokenEnv: "SCIMBRIDGE_DEMO_SCIM_TOKEN",
+			Tokens: []config.Secret{config.NewSecret(secrets.SCIMToken)},
+			Groups: transform.Groups{Default: []string{"jira-software-users"}},
+		}},
+	}
+	if err := cfg.Validate(); err != nil {
+		return err
 	}
 	return serve(ctx, cfg, io.Discard, stderr, func(listen string) {
 		printDemo(stdout, "http://"+listen, jiraURL, secrets)

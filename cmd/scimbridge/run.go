@@ -16,6 +16,7 @@ import (
 
 	"github.com/scimbridge/scimbridge/config"
 	"github.com/scimbridge/scimbridge/presets"
+	"github.com/scimbridge/scimbridge/reconcile"
 	"github.com/scimbridge/scimbridge/scim"
 	"github.com/scimbridge/scimbridge/scim/auth"
 	"github.com/scimbridge/scimbridge/store/sqlite"
@@ -116,7 +117,17 @@ func serve(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, re
 	if base == "" {
 		base = "http://" + ln.Addr().String()
 	}
-	scimSrv, err := scim.New(st, authn, scimTenants, scim.Options{BaseURL: base, Logger: log})
+	tgs, err := targets(cfg, log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	engine, err := reconcile.New(st, engineTenants(cfg), tgs, reconcile.Options{Logger: log})
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	scimSrv, err := scim.New(st, authn, scimTenants, scim.Options{BaseURL: base, Logger: log, Changed: engine.Notify})
 	if err != nil {
 		ln.Close()
 		return err
@@ -128,6 +139,20 @@ func serve(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, re
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = io.WriteString(w, `{"status":"ok"}`)
 	})
+
+	engineCtx, stopEngine := context.WithCancel(context.WithoutCancel(ctx))
+	engineDone := make(chan struct{})
+	go func() {
+		defer close(engineDone)
+		_ = engine.Run(engineCtx)
+	}()
+	defer func() {
+		// After the HTTP server has drained: the pass in flight finishes
+		// its calls, then the engine stops. Jobs not yet applied stay in the
+		// outbox for the next start.
+		stopEngine()
+		<-engineDone
+	}()
 
 	srv := &http.Server{Handler: r, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	errc := make(chan error, 1)

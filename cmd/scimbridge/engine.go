@@ -1,0 +1,73 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/scimbridge/scimbridge/atlassian"
+	"github.com/scimbridge/scimbridge/atlassian/crowd"
+	"github.com/scimbridge/scimbridge/atlassian/jira"
+	"github.com/scimbridge/scimbridge/config"
+	"github.com/scimbridge/scimbridge/reconcile"
+)
+
+// targets builds one Atlassian client per configured target.
+func targets(cfg *config.Config, log *slog.Logger) ([]reconcile.Target, error) {
+	var out []reconcile.Target
+	for _, t := range cfg.Targets {
+		topts := atlassian.TransportOptions{
+			BaseURL: t.URL, RatePerSecond: t.RateLimit, Burst: t.Burst, Timeout: time.Duration(t.Timeout),
+			Logger: log.With("target", t.Name), UserAgent: "scimbridge",
+		}
+		if !t.Token.IsZero() {
+			topts.Auth = atlassian.BearerToken(t.Token.Reveal())
+		} else {
+			topts.Auth = atlassian.BasicAuth(t.User, t.Password.Reveal())
+		}
+		var dir reconcile.Directory
+		keys := t.ApplicationKeys
+		switch t.Kind {
+		case config.KindCrowd:
+			c, err := crowd.New(crowd.Options{TransportOptions: topts})
+			if err != nil {
+				return nil, fmt.Errorf("target %q: %w", t.Name, err)
+			}
+			dir = c
+		default:
+			c, err := jira.New(jira.Options{TransportOptions: topts})
+			if err != nil {
+				return nil, fmt.Errorf("target %q: %w", t.Name, err)
+			}
+			dir = c
+			if keys == nil {
+				keys = []string{"jira-software"}
+			}
+		}
+		out = append(out, reconcile.Target{Name: t.Name, Dir: dir, ApplicationKeys: keys})
+	}
+	return out, nil
+}
+
+// engineTenants turns the configured tenants into the engine's.
+func engineTenants(cfg *config.Config) []reconcile.Tenant {
+	var all []string
+	for _, t := range cfg.Targets {
+		all = append(all, t.Name)
+	}
+	var out []reconcile.Tenant
+	for _, t := range cfg.Tenants {
+		tgs := t.Targets
+		if len(tgs) == 0 {
+			tgs = all
+		}
+		out = append(out, reconcile.Tenant{
+			Name: t.Name, Priority: t.Priority, Targets: tgs, Mapping: t.Compiled,
+			Lifecycle: reconcile.Lifecycle{
+				OnDeactivate: t.Lifecycle.OnDeactivate, OnDelete: t.Lifecycle.OnDelete,
+				RemoveGroupsOnDeactivate: t.Lifecycle.RemoveGroupsOnDeactivate,
+			},
+		})
+	}
+	return out
+}

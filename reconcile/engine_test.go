@@ -1,0 +1,453 @@
+package reconcile_test
+
+import (
+	"context"
+	"net/http/httptest"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/scimbridge/scimbridge/atlassian"
+	"github.com/scimbridge/scimbridge/atlassian/atlassiantest"
+	"github.com/scimbridge/scimbridge/atlassian/jira"
+	"github.com/scimbridge/scimbridge/presets"
+	"github.com/scimbridge/scimbridge/reconcile"
+	"github.com/scimbridge/scimbridge/store"
+	"github.com/scimbridge/scimbridge/store/sqlite"
+	"github.com/scimbridge/scimbridge/transform"
+)
+
+// clock is a manual clock shared by the store, the engine and the emulator.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+type harness struct {
+	t     *testing.T
+	clk   *clock
+	st    *sqlite.DB
+	emu   *atlassiantest.Emulator
+	eng   *reconcile.Engine
+	ctx   context.Context
+	users map[string]string // tenant/userName -> id
+}
+
+type tenantSpec struct {
+	name     string
+	preset   string
+	priority int
+	spec     transform.Spec
+	life     reconcile.Lifecycle
+}
+
+func newHarness(t *testing.T, tenants ...tenantSpec) *harness {
+	t.Helper()
+	clk := &clock{t: time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)}
+	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "engine.db"), sqlite.Options{Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	emu := atlassiantest.New(atlassiantest.Options{Token: "jira-pat", Now: clk.Now, Seed: 7})
+	srv := httptest.NewServer(emu)
+	t.Cleanup(srv.Close)
+	client, err := jira.New(jira.Options{TransportOptions: atlassian.TransportOptions{
+		BaseURL: srv.URL, Auth: atlassian.BearerToken("jira-pat"), Timeout: 10 * time.Second,
+		MaxRetries: -1, // the engine's own retry policy is under test
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tenants) == 0 {
+		tenants = []tenantSpec{{name: "okta", preset: "okta"}}
+	}
+	var ets []reconcile.Tenant
+	for _, ts := range tenants {
+		p, err := presets.Get(ts.preset)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := transform.Compile(transform.Merge(p.Spec(), ts.spec))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ets = append(ets, reconcile.Tenant{Name: ts.name, Priority: ts.priority, Targets: []string{"jira"}, Mapping: c, Lifecycle: ts.life})
+	}
+	eng, err := reconcile.New(st, ets, []reconcile.Target{{Name: "jira", Dir: client, ApplicationKeys: []string{"jira-software"}}},
+		reconcile.Options{Now: clk.Now, Workers: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &harness{t: t, clk: clk, st: st, emu: emu, eng: eng, ctx: t.Context(), users: map[string]string{}}
+}
+
+// drain applies everything due, advancing the clock past retry waits, until
+// the outbox has nothing pending (parked jobs stay), with a bounded number of rounds.
+func (h *harness) drain() store.Run {
+	h.t.Helper()
+	var last store.Run
+	for range 200 {
+		run, err := h.eng.Drain(h.ctx, h.ctx, "test")
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		if run.ID != 0 {
+			last = run
+		}
+		stats, err := h.st.JobStats(h.ctx)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		if stats.Pending == 0 {
+			return last
+		}
+		h.clk.Advance(31 * time.Second)
+	}
+	h.t.Fatal("the outbox did not drain in 200 rounds")
+	return last
+}
+
+func (h *harness) createUser(tenant, userName, display, email string, active bool, extra map[string]any) store.User {
+	h.t.Helper()
+	attrs := map[string]any{"displayName": display, "emails": []any{map[string]any{"value": email, "type": "work", "primary": true}}}
+	for k, v := range extra {
+		attrs[k] = v
+	}
+	u, err := h.st.CreateUser(h.ctx, store.User{Tenant: tenant, UserName: userName, Active: active, Attributes: attrs})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	h.users[tenant+"/"+userName] = u.ID
+	return u
+}
+
+func (h *harness) update(tenant, id string, fn func(*store.User)) {
+	h.t.Helper()
+	if _, err := h.st.UpdateUser(h.ctx, tenant, id, func(u *store.User) error { fn(u); return nil }); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+func (h *harness) jiraUser(name string) (atlassiantest.StateUser, bool) {
+	for _, u := range h.emu.State().Users {
+		if strings.EqualFold(u.Name, name) {
+			return u, true
+		}
+	}
+	return atlassiantest.StateUser{}, false
+}
+
+func (h *harness) mustJiraUser(name string) atlassiantest.StateUser {
+	h.t.Helper()
+	u, ok := h.jiraUser(name)
+	if !ok {
+		h.t.Fatalf("user %q is not in Jira; state: %+v", name, h.emu.State().Users)
+	}
+	return u
+}
+
+func (h *harness) calls() int { return len(h.emu.Requests()) }
+
+func TestCreateUpdateRenameDeactivateReactivate(t *testing.T) {
+	h := newHarness(t)
+	u := h.createUser("okta", "ada@example.com", "Ada Lovelace", "ada@example.com", true, nil)
+	run := h.drain()
+	if run.Status != "succeeded" || run.Counts["created"] != 1 {
+		t.Fatalf("run = %+v", run)
+	}
+	ju := h.mustJiraUser("ada@example.com")
+	if ju.DisplayName != "Ada Lovelace" || ju.EmailAddress != "ada@example.com" || !ju.Active {
+		t.Fatalf("jira user = %+v", ju)
+	}
+	key := ju.Key
+
+	// One changed attribute: exactly one call.
+	h.emu.ResetRequests()
+	h.update("okta", u.ID, func(u *store.User) { u.Attributes["displayName"] = "Ada King" })
+	h.drain()
+	if got := h.calls(); got != 1 {
+		t.Fatalf("one changed attribute made %d calls (%v), want 1", got, h.emu.Requests())
+	}
+	if ju := h.mustJiraUser("ada@example.com"); ju.DisplayName != "Ada King" {
+		t.Fatalf("display name = %q", ju.DisplayName)
+	}
+
+	// An identical write: no job, no call.
+	h.emu.ResetRequests()
+	h.update("okta", u.ID, func(u *store.User) { u.Attributes["displayName"] = "Ada King" })
+	h.drain()
+	if got := h.calls(); got != 0 {
+		t.Fatalf("an identical write made %d calls, want 0", got)
+	}
+
+	// Rename keeps the key.
+	h.update("okta", u.ID, func(u *store.User) { u.UserName = "ada.king@example.com" })
+	h.drain()
+	if _, ok := h.jiraUser("ada@example.com"); ok {
+		t.Fatal("old username still in Jira after rename")
+	}
+	if ju := h.mustJiraUser("ada.king@example.com"); ju.Key != key {
+		t.Fatalf("rename changed the key: %q -> %q", key, ju.Key)
+	}
+
+	h.update("okta", u.ID, func(u *store.User) { u.Active = false })
+	run = h.drain()
+	if ju := h.mustJiraUser("ada.king@example.com"); ju.Active {
+		t.Fatal("deactivation not applied")
+	}
+	if run.Counts["deactivated"] != 1 {
+		t.Fatalf("run counts = %v", run.Counts)
+	}
+	h.update("okta", u.ID, func(u *store.User) { u.Active = true })
+	h.drain()
+	if ju := h.mustJiraUser("ada.king@example.com"); !ju.Active {
+		t.Fatal("reactivation not applied")
+	}
+
+	res, err := h.st.UserHistory(h.ctx, "okta", u.ID, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var actions []string
+	for _, r := range res {
+		actions = append(actions, r.Action)
+	}
+	for _, want := range []string{"created", "updated", "renamed", "deactivated", "reactivated"} {
+		if !slices.Contains(actions, want) {
+			t.Errorf("history %v lacks %q", actions, want)
+		}
+	}
+}
+
+func TestGroupsPushMembershipAndManagedScope(t *testing.T) {
+	h := newHarness(t, tenantSpec{name: "okta", preset: "okta", spec: transform.Spec{Groups: transform.Groups{
+		Include: []string{"^jira-", "^okta-jira-"},
+		Exclude: []string{"^jira-administrators$"},
+		Rename:  []transform.Rename{{Regex: "^okta-(.*)$", Replace: ptr("$1")}},
+		Default: []string{"jira-software-users"},
+		Managed: []string{"^jira-"},
+	}}})
+	a := h.createUser("okta", "ann", "Ann", "ann@example.com", true, nil)
+	b := h.createUser("okta", "bob", "Bob", "bob@example.com", true, nil)
+	g, err := h.st.CreateGroup(h.ctx, store.Group{Tenant: "okta", DisplayName: "okta-jira-devs",
+		Members: []store.Member{{Value: a.ID}, {Value: b.ID}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.st.CreateGroup(h.ctx, store.Group{Tenant: "okta", DisplayName: "sales", Members: []store.Member{{Value: a.ID}}}); err != nil {
+		t.Fatal(err)
+	}
+	h.drain()
+	for _, name := range []string{"ann", "bob"} {
+		ju := h.mustJiraUser(name)
+		if !slices.Contains(ju.Groups, "jira-devs") || !slices.Contains(ju.Groups, "jira-software-users") || slices.Contains(ju.Groups, "sales") {
+			t.Fatalf("%s groups = %v", name, ju.Groups)
+		}
+	}
+	// An admin adds bob to a group by hand: kept (not managed, not ours).
+	if err := h.emu.AddUser(atlassiantest.SeedUser{Name: "carol", Groups: []string{"confluence-users"}}); err != nil {
+		t.Fatal(err)
+	}
+	// Bob leaves the IdP group: removed from jira-devs only.
+	if _, err := h.st.UpdateGroup(h.ctx, "okta", g.ID, func(g *store.Group) error {
+		g.Members = []store.Member{{Value: a.ID}}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	h.drain()
+	if ju := h.mustJiraUser("bob"); slices.Contains(ju.Groups, "jira-devs") || !slices.Contains(ju.Groups, "jira-software-users") {
+		t.Fatalf("bob groups after leaving = %v", ju.Groups)
+	}
+	if ju := h.mustJiraUser("ann"); !slices.Contains(ju.Groups, "jira-devs") {
+		t.Fatalf("ann lost jira-devs: %v", ju.Groups)
+	}
+	// The IdP group is deleted: its members lose it; the Jira group stays
+	// (delete_removed is off).
+	if err := h.st.DeleteGroup(h.ctx, "okta", g.ID); err != nil {
+		t.Fatal(err)
+	}
+	h.drain()
+	if ju := h.mustJiraUser("ann"); slices.Contains(ju.Groups, "jira-devs") {
+		t.Fatalf("ann still in jira-devs after the IdP group was deleted: %v", ju.Groups)
+	}
+	found := false
+	for _, sg := range h.emu.State().Groups {
+		found = found || sg.Name == "jira-devs"
+	}
+	if !found {
+		t.Fatal("jira-devs was deleted although delete_removed is off")
+	}
+}
+
+func TestOutOfScopeAdoptionAndDelete(t *testing.T) {
+	h := newHarness(t, tenantSpec{name: "okta", preset: "okta",
+		spec: transform.Spec{Users: transform.Users{RequireGroups: []string{"jira-users"}}},
+		life: reconcile.Lifecycle{OnDelete: reconcile.ActionDelete}})
+	// A Jira user that exists before the bridge: adopted, not duplicated.
+	if err := h.emu.AddUser(atlassiantest.SeedUser{Name: "Dave", DisplayName: "Old Name", EmailAddress: "old@example.com"}); err != nil {
+		t.Fatal(err)
+	}
+	d := h.createUser("okta", "dave", "Dave Brown", "dave@example.com", true, nil)
+	e := h.createUser("okta", "erin", "Erin", "erin@example.com", true, nil)
+	g, err := h.st.CreateGroup(h.ctx, store.Group{Tenant: "okta", DisplayName: "jira-users", Members: []store.Member{{Value: d.ID}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.drain()
+	if _, ok := h.jiraUser("erin"); ok {
+		t.Fatal("erin is in no required group but was provisioned")
+	}
+	dave := h.mustJiraUser("dave")
+	if dave.DisplayName != "Dave Brown" || dave.EmailAddress != "dave@example.com" || len(h.emu.State().Users) != 1 {
+		t.Fatalf("adoption: %+v (all: %+v)", dave, h.emu.State().Users)
+	}
+	// Dave falls out of scope: deactivated (on_deactivate defaults to disable).
+	if _, err := h.st.UpdateGroup(h.ctx, "okta", g.ID, func(g *store.Group) error { g.Members = nil; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	h.drain()
+	if h.mustJiraUser("dave").Active {
+		t.Fatal("dave fell out of scope but is still active")
+	}
+	_ = e
+	// Deleted in the IdP with on_delete=delete, but he owns issues: deactivated instead.
+	if err := h.emu.SetHasContent("dave"); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.st.DeleteUser(h.ctx, "okta", d.ID); err != nil {
+		t.Fatal(err)
+	}
+	h.drain()
+	if ju, ok := h.jiraUser("dave"); !ok || ju.Active {
+		t.Fatalf("dave after a refused delete: %+v (present %v)", ju, ok)
+	}
+}
+
+func TestDeleteUser(t *testing.T) {
+	h := newHarness(t, tenantSpec{name: "okta", preset: "okta", life: reconcile.Lifecycle{OnDelete: reconcile.ActionDelete}})
+	u := h.createUser("okta", "fay", "Fay", "fay@example.com", true, nil)
+	h.drain()
+	h.mustJiraUser("fay")
+	if err := h.st.DeleteUser(h.ctx, "okta", u.ID); err != nil {
+		t.Fatal(err)
+	}
+	run := h.drain()
+	if _, ok := h.jiraUser("fay"); ok || run.Counts["deleted"] != 1 {
+		t.Fatalf("fay still in Jira after an IdP delete with on_delete=delete (run %+v)", run)
+	}
+}
+
+func TestUsernameConflictSettledByPriority(t *testing.T) {
+	h := newHarness(t,
+		tenantSpec{name: "okta", preset: "okta", priority: 10},
+		tenantSpec{name: "entra", preset: "entra", priority: 20})
+	h.createUser("okta", "gus", "Gus from Okta", "gus@okta.example", true, nil)
+	h.drain()
+	if ju := h.mustJiraUser("gus"); ju.DisplayName != "Gus from Okta" {
+		t.Fatalf("okta's gus = %+v", ju)
+	}
+	h.createUser("entra", "gus", "Gus from Entra", "gus@entra.example", true, nil)
+	run := h.drain()
+	if ju := h.mustJiraUser("gus"); ju.DisplayName != "Gus from Entra" {
+		t.Fatalf("the higher-priority tenant did not win: %+v (run %+v)", ju, run)
+	}
+	res, err := h.st.UserHistory(h.ctx, "okta", h.users["okta/gus"], 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res) == 0 || res[0].Action != "conflict" || !strings.Contains(res[0].Error, "entra") {
+		t.Fatalf("okta's gus history = %+v, want a conflict naming entra", res)
+	}
+}
+
+func TestTransientFaultsConvergeAndPermanentErrorsPark(t *testing.T) {
+	h := newHarness(t)
+	h.emu.SetFaults(atlassiantest.Faults{ErrorRate: 0.2, ErrorStatus: 503})
+	for i := range 30 {
+		name := "u" + string(rune('a'+i%26)) + string(rune('a'+i/26))
+		h.createUser("okta", name, "User "+name, name+"@example.com", true, nil)
+	}
+	h.drain()
+	h.emu.SetFaults(atlassiantest.Faults{})
+	if n := len(h.emu.State().Users); n != 30 {
+		t.Fatalf("%d users in Jira after faults, want 30", n)
+	}
+	stats, _ := h.st.JobStats(h.ctx)
+	if stats.Parked != 0 {
+		t.Fatalf("%d jobs parked by transient faults", stats.Parked)
+	}
+
+	// A permanent failure (an invalid email Jira refuses) parks at once and
+	// does not hot-loop.
+	bad := h.createUser("okta", "zed", "Zed", "zed@example.com", true, nil)
+	h.update("okta", bad.ID, func(u *store.User) {
+		u.Attributes["emails"] = []any{map[string]any{"value": "not-an-email", "primary": true}}
+	})
+	h.emu.ResetRequests()
+	h.drain()
+	stats, err := h.st.JobStats(h.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stats.Parked != 1 || stats.Pending != 0 {
+		t.Fatalf("after a permanent failure: %+v, want 1 parked", stats)
+	}
+	parked, _ := h.st.ParkedJobs(h.ctx, 10)
+	if len(parked) != 1 || parked[0].ResourceID != bad.ID || !strings.Contains(parked[0].LastError, "mapping.email") {
+		t.Fatalf("parked = %+v", parked)
+	}
+	if n := h.calls(); n != 0 {
+		t.Fatalf("a user whose mapping fails made %d Atlassian calls", n)
+	}
+	// A fix in the IdP unparks it.
+	h.update("okta", bad.ID, func(u *store.User) {
+		u.Attributes["emails"] = []any{map[string]any{"value": "zed@example.com", "primary": true}}
+	})
+	h.drain()
+	if ju := h.mustJiraUser("zed"); ju.EmailAddress != "zed@example.com" {
+		t.Fatalf("zed after the fix: %+v", ju)
+	}
+}
+
+func TestPermanentRenameConflictParksWithoutHotLoop(t *testing.T) {
+	h := newHarness(t)
+	// Another account already holds the name the IdP renames to: a 4xx the
+	// bridge cannot resolve, so the job parks until something changes.
+	if err := h.emu.AddUser(atlassiantest.SeedUser{Name: "taken"}); err != nil {
+		t.Fatal(err)
+	}
+	u := h.createUser("okta", "hana", "Hana", "hana@example.com", true, nil)
+	h.drain()
+	h.update("okta", u.ID, func(u *store.User) { u.UserName = "taken" })
+	h.emu.ResetRequests()
+	h.drain()
+	stats, _ := h.st.JobStats(h.ctx)
+	if stats.Parked != 1 {
+		t.Fatalf("rename onto an existing account: %+v, want parked", stats)
+	}
+	calls := h.calls()
+	h.clk.Advance(time.Hour)
+	h.drain()
+	if h.calls() != calls {
+		t.Fatal("a parked job was retried without a new change")
+	}
+}
+
+func ptr(s string) *string { return &s }
