@@ -185,7 +185,7 @@ func (e *Engine) Drain(work, stop context.Context, trigger string) (store.Run, e
 				return store.Run{}, err
 			}
 		}
-		e.applyJobs(work, rec, jobs)
+		e.applyJobs(work, stop, rec, jobs)
 	}
 	if rec == nil {
 		return store.Run{}, err
@@ -194,11 +194,19 @@ func (e *Engine) Drain(work, stop context.Context, trigger string) (store.Run, e
 }
 
 // applyJobs runs jobs on the worker pool and settles each in the outbox.
-func (e *Engine) applyJobs(ctx context.Context, rec *recorder, jobs []store.Job) {
+// Once stop ends no new job is started; the ones started finish, and the
+// rest stay due for the next start.
+func (e *Engine) applyJobs(ctx, stop context.Context, rec *recorder, jobs []store.Job) {
 	sem := make(chan struct{}, e.workers)
 	var wg sync.WaitGroup
 	for _, j := range jobs {
-		sem <- struct{}{}
+		select {
+		case sem <- struct{}{}:
+		case <-stop.Done():
+		}
+		if stop.Err() != nil {
+			break
+		}
 		wg.Go(func() {
 			defer func() { <-sem }()
 			err := e.applyJob(ctx, rec, j)

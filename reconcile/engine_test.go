@@ -451,3 +451,23 @@ func TestPermanentRenameConflictParksWithoutHotLoop(t *testing.T) {
 }
 
 func ptr(s string) *string { return &s }
+
+// A stopping engine starts no new job; what it did not start stays due.
+func TestStoppedDrainLeavesJobsDue(t *testing.T) {
+	h := newHarness(t)
+	h.createUser("okta", "ivy", "Ivy", "ivy@example.com", true, nil)
+	stop, cancel := context.WithCancel(h.ctx)
+	cancel()
+	if _, err := h.eng.Drain(h.ctx, stop, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := h.jiraUser("ivy"); ok {
+		t.Fatal("a stopped drain applied a job")
+	}
+	stats, _ := h.st.JobStats(h.ctx)
+	if stats.Pending != 1 {
+		t.Fatalf("pending = %d, want the job kept", stats.Pending)
+	}
+	h.drain()
+	h.mustJiraUser("ivy")
+}
