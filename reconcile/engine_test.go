@@ -471,3 +471,117 @@ func TestStoppedDrainLeavesJobsDue(t *testing.T) {
 	h.drain()
 	h.mustJiraUser("ivy")
 }
+
+func TestReconcileRepairsDriftDryRunAndBrake(t *testing.T) {
+	h := newHarness(t, tenantSpec{name: "okta", preset: "okta", spec: transform.Spec{Groups: transform.Groups{
+		Include: []string{"^jira-"}, Default: []string{"jira-software-users"}, Managed: []string{"^jira-"},
+	}}})
+	var ids []string
+	for _, n := range []string{"ann", "ben", "cat", "dan", "eve", "fox", "gil", "hal", "ida", "jon", "kim", "lou"} {
+		ids = append(ids, h.createUser("okta", n, strings.ToUpper(n[:1])+n[1:], n+"@example.com", true, nil).ID)
+	}
+	if _, err := h.st.CreateGroup(h.ctx, store.Group{Tenant: "okta", DisplayName: "jira-devs",
+		Members: []store.Member{{Value: ids[0]}, {Value: ids[1]}}}); err != nil {
+		t.Fatal(err)
+	}
+	h.drain()
+
+	// Drift made by hand in Jira: a name changed, a user deactivated, ann
+	// removed from jira-devs, cat added to jira-devs (managed) and to
+	// confluence-users (not managed: kept), and a user deleted.
+	jira := atlassianClient(t, h)
+	name := "Ann Changed"
+	if _, err := jira.UpdateUser(h.ctx, "ann", atlassian.UserUpdate{DisplayName: &name}); err != nil {
+		t.Fatal(err)
+	}
+	must(t, jira.SetActive(h.ctx, "ben", false))
+	must(t, jira.RemoveMember(h.ctx, "jira-devs", "ann"))
+	must(t, jira.AddMember(h.ctx, "jira-devs", "cat"))
+	must(t, jira.CreateGroup(h.ctx, "confluence-users"))
+	must(t, jira.AddMember(h.ctx, "confluence-users", "cat"))
+	must(t, jira.DeleteUser(h.ctx, "dan"))
+	before := h.emu.State()
+
+	// A dry run plans the repairs and writes nothing.
+	h.emu.ResetRequests()
+	run, err := h.eng.Reconcile(h.ctx, reconcile.RunOptions{Trigger: "api", DryRun: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range h.emu.Requests() {
+		if r.Method != "GET" {
+			t.Fatalf("dry run wrote to Jira: %+v", r)
+		}
+	}
+	if !slices.EqualFunc(before.Users, h.emu.State().Users, func(a, b atlassiantest.StateUser) bool {
+		return a.Name == b.Name && a.DisplayName == b.DisplayName && a.Active == b.Active && slices.Equal(a.Groups, b.Groups)
+	}) {
+		t.Fatal("dry run changed Jira")
+	}
+	if run.Kind != "dry-run" || run.Status != "succeeded" || run.Counts["created"] != 1 {
+		t.Fatalf("dry run = %+v", run)
+	}
+
+	run, err = h.eng.Reconcile(h.ctx, reconcile.RunOptions{Trigger: "api"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.Status != "succeeded" {
+		t.Fatalf("reconcile = %+v", run)
+	}
+	if ju := h.mustJiraUser("ann"); ju.DisplayName != "Ann" || !slices.Contains(ju.Groups, "jira-devs") {
+		t.Fatalf("ann not repaired: %+v", ju)
+	}
+	if !h.mustJiraUser("ben").Active {
+		t.Fatal("ben not reactivated")
+	}
+	cat := h.mustJiraUser("cat")
+	if slices.Contains(cat.Groups, "jira-devs") || !slices.Contains(cat.Groups, "confluence-users") {
+		t.Fatalf("cat's memberships: %v (want jira-devs removed, confluence-users kept)", cat.Groups)
+	}
+	h.mustJiraUser("dan")
+
+	// The brake: deactivating 2 of 12 (17%) is more than 10%.
+	for _, id := range ids[:2] {
+		h.update("okta", id, func(u *store.User) { u.Active = false })
+	}
+	// Apply the deactivations only through a reconcile: drop the pushes.
+	for {
+		jobs, _ := h.st.DueJobs(h.ctx, h.clk.Now(), 100)
+		if len(jobs) == 0 {
+			break
+		}
+		for _, j := range jobs {
+			must(t, h.st.CompleteJob(h.ctx, j))
+		}
+	}
+	run, err = h.eng.Reconcile(h.ctx, reconcile.RunOptions{Trigger: "api"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.Status != "aborted" || !strings.Contains(run.Error, "safety brake") || !h.mustJiraUser("ann").Active {
+		t.Fatalf("brake did not trip: %+v", run)
+	}
+	run, err = h.eng.Reconcile(h.ctx, reconcile.RunOptions{Trigger: "api", Force: true})
+	if err != nil || run.Status != "succeeded" || h.mustJiraUser("ann").Active {
+		t.Fatalf("forced run = %+v, %v", run, err)
+	}
+}
+
+func atlassianClient(t *testing.T, h *harness) *jira.Client {
+	t.Helper()
+	srv := httptest.NewServer(h.emu)
+	t.Cleanup(srv.Close)
+	c, err := jira.New(jira.Options{TransportOptions: atlassian.TransportOptions{BaseURL: srv.URL, Auth: atlassian.BearerToken("jira-pat")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
