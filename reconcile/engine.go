@@ -85,6 +85,8 @@ type Engine struct {
 	batch   int
 	wake    chan struct{}
 
+	trig triggers
+
 	// names serialises work on one account name per target, so two tenants
 	// (or a user and a lookalike) never race on the same Atlassian account.
 	names keyedMutex

@@ -585,3 +585,48 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// Triggers during a run coalesce into exactly one follow-up run.
+func TestTriggersCoalesce(t *testing.T) {
+	h := newHarness(t)
+	h.createUser("okta", "ola", "Ola", "ola@example.com", true, nil)
+	h.drain()
+	// Slow Jira down so the first run is still going when the others arrive.
+	h.emu.SetFaults(atlassiantest.Faults{LatencyMS: 200})
+	first, err := h.eng.Trigger(h.ctx, h.ctx, reconcile.RunOptions{Trigger: "api"})
+	if err != nil || first.Status != "running" {
+		t.Fatalf("first trigger = %+v, %v", first, err)
+	}
+	var joined []store.Run
+	for _, trig := range []string{"webhook", "cron", "api"} {
+		r, err := h.eng.Trigger(h.ctx, h.ctx, reconcile.RunOptions{Trigger: trig})
+		if err != nil {
+			t.Fatal(err)
+		}
+		joined = append(joined, r)
+	}
+	if joined[0].Status != "queued" || joined[1].ID != joined[0].ID || joined[2].ID != joined[0].ID || joined[0].ID == first.ID {
+		t.Fatalf("follow-up triggers = %+v (first %d)", joined, first.ID)
+	}
+	ctx, cancel := context.WithTimeout(h.ctx, 30*time.Second)
+	defer cancel()
+	if err := h.eng.WaitIdle(ctx); err != nil {
+		t.Fatal(err)
+	}
+	runs, err := h.st.ListRuns(h.ctx, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, r := range runs {
+		if r.Kind == "reconcile" {
+			n++
+			if r.Status != "succeeded" {
+				t.Errorf("run %d: %s %s", r.ID, r.Status, r.Error)
+			}
+		}
+	}
+	if n != 2 {
+		t.Fatalf("%d reconcile runs, want exactly 2 (one plus one coalesced follow-up)", n)
+	}
+}

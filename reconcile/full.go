@@ -42,13 +42,27 @@ type planned struct {
 // made by hand in Atlassian, missed events): the same decisions as a push,
 // but compared with the target's actual state instead of the links.
 func (e *Engine) Reconcile(ctx context.Context, opts RunOptions) (store.Run, error) {
-	kind := "reconcile"
-	if opts.DryRun {
-		kind = "dry-run"
-	}
-	rec, err := e.startRun(ctx, kind, orDefault(opts.Trigger, "manual"))
+	rec, err := e.startRun(ctx, runKind(opts), orDefault(opts.Trigger, "manual"))
 	if err != nil {
 		return store.Run{}, err
+	}
+	return e.reconcile(ctx, rec, opts)
+}
+
+func runKind(opts RunOptions) string {
+	if opts.DryRun {
+		return "dry-run"
+	}
+	return "reconcile"
+}
+
+func (e *Engine) reconcile(ctx context.Context, rec *recorder, opts RunOptions) (store.Run, error) {
+	if rec.run.Status != "running" {
+		rec.run.Status = "running"
+		rec.run.StartedAt = e.now().UTC()
+		if err := e.st.UpdateRun(ctx, rec.run); err != nil {
+			return rec.run, fmt.Errorf("start run %d: %w", rec.run.ID, err)
+		}
 	}
 	if opts.MaxDeprovisionPercent <= 0 {
 		opts.MaxDeprovisionPercent = 10
