@@ -4,7 +4,11 @@
 // over real HTTP on loopback. Figures go to BENCHMARKS.md.
 //
 //	scimload --url http://127.0.0.1:8080/scim/v2/okta --token T [--users 100000] [--clients 1,16]
-//	         [--duration 10s] [--pid PID]
+//	         [--duration 10s] [--group-members 1000] [--pid PID]
+//
+// With --pid it also reports the CPU time scimbridge spent per request in
+// each phase (from /proc/PID/stat), and always the load tool's own CPU per
+// request: on a shared machine these are steadier than requests/s.
 //
 // It only ever talks to the URL it is given, which must be on loopback.
 package main
@@ -27,6 +31,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -53,7 +58,9 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	users := fs.Int("users", 100000, "users stored before measuring (created by the tool if fewer exist)")
 	clients := fs.String("clients", "1,16", "concurrency levels")
 	duration := fs.Duration("duration", 10*time.Second, "how long each phase runs (bounded)")
-	pid := fs.Int("pid", 0, "scimbridge's process id, to report its resident memory")
+	pid := fs.Int("pid", 0, "scimbridge's process id, to report its resident memory and CPU per request")
+	ops := fs.String("ops", "create,get-by-filter,patch-user,patch-group-members", "phases to run, in this order")
+	groupMembers := fs.Int("group-members", 1000, "members the PATCHed group holds besides the users added and removed")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -90,22 +97,35 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		}
 		fmt.Fprintf(out, "preloaded in %s\n", time.Since(start).Round(time.Millisecond))
 	}
-	// Sample existing users for reads and PATCHes, and a group to PATCH.
-	ids, names, err := l.sample(ctx, 1000)
+	settle(ctx, *pid)
+	// Sample existing users for reads and PATCHes from the middle of the
+	// stored users (so indexes, not page one, are measured), and the
+	// group's standing members from the first quarter: the two sets do not
+	// overlap, so every membership PATCH really adds or removes someone.
+	have, err = l.total(ctx)
 	if err != nil {
 		return err
 	}
-	groupID, err := l.createGroup(ctx)
+	ids, names, err := l.sample(ctx, max(1, have/2), 1000)
 	if err != nil {
 		return err
 	}
+	var standing []string
+	if *groupMembers > 0 {
+		if standing, _, err = l.sample(ctx, max(1, have/4), min(*groupMembers, have/4)); err != nil {
+			return err
+		}
+	}
+	groupID, err := l.createGroup(ctx, standing)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "users stored: %d; PATCHed group holds %d standing members\n", have, len(standing))
 
-	fmt.Fprintf(out, "\n%-22s %7s %10s %9s %9s %9s %7s\n", "operation", "clients", "requests", "req/s", "p50 ms", "p99 ms", "errors")
+	fmt.Fprintf(out, "\n%-22s %7s %10s %9s %9s %9s %7s %11s %11s\n", "operation", "clients", "requests", "req/s", "p50 ms", "p99 ms", "errors",
+		"server µs", "client µs")
 	var seq atomic.Int64
-	phases := []struct {
-		name string
-		op   func(ctx context.Context, i int64) error
-	}{
+	phases := []phase{
 		{"create", func(ctx context.Context, i int64) error {
 			return l.createUser(ctx, fmt.Sprintf("%s-bench-%d", l.prefix, seq.Add(1)))
 		}},
@@ -116,13 +136,29 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 			return l.patchUser(ctx, ids[i%int64(len(ids))], i)
 		}},
 		{"patch-group-members", func(ctx context.Context, i int64) error {
-			return l.patchMembers(ctx, groupID, ids[i%int64(len(ids))], i)
+			// Request 2k adds a user and 2k+1 removes it again.
+			return l.patchMembers(ctx, groupID, ids[(i/2)%int64(len(ids))], i%2 == 0)
 		}},
 	}
-	for _, ph := range phases {
+	for _, name := range strings.Split(*ops, ",") {
+		i := slices.IndexFunc(phases, func(p phase) bool { return p.name == strings.TrimSpace(name) })
+		if i < 0 {
+			return fmt.Errorf("--ops: unknown phase %q", name)
+		}
+		ph := phases[i]
 		for _, c := range levels {
+			settle(ctx, *pid)
+			srv0, _ := processCPU(*pid)
+			cli0 := selfCPU()
 			res := measure(ctx, c, *duration, ph.op)
-			fmt.Fprintf(out, "%-22s %7d %10d %9.0f %9.2f %9.2f %7d\n", ph.name, c, res.n, res.rate, ms(res.p50), ms(res.p99), res.errors)
+			srv1, srvErr := processCPU(*pid)
+			cli := perRequest(selfCPU()-cli0, res.n)
+			srv := "-"
+			if *pid > 0 && srvErr == nil {
+				srv = perRequest(srv1-srv0, res.n)
+			}
+			fmt.Fprintf(out, "%-22s %7d %10d %9.0f %9.2f %9.2f %7d %11s %11s\n", ph.name, c, res.n, res.rate, ms(res.p50), ms(res.p99), res.errors,
+				srv, cli)
 			if res.firstErr != nil {
 				fmt.Fprintf(out, "  first error: %v\n", res.firstErr)
 			}
@@ -136,7 +172,76 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	return nil
 }
 
+// phase is one measured operation.
+type phase struct {
+	name string
+	op   func(ctx context.Context, i int64) error
+}
+
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+func perRequest(cpu time.Duration, n int) string {
+	if n == 0 {
+		return "-"
+	}
+	return strconv.FormatInt(int64(cpu/time.Microsecond)/int64(n), 10)
+}
+
+// settle waits (at most two minutes) until scimbridge is idle, so that one
+// phase does not pay for the work the previous one left behind (the engine
+// draining the outbox that creates and PATCHes filled).
+func settle(ctx context.Context, pid int) {
+	if pid <= 0 {
+		return
+	}
+	deadline := time.Now().Add(2 * time.Minute)
+	prev, err := processCPU(pid)
+	for err == nil && time.Now().Before(deadline) && ctx.Err() == nil {
+		time.Sleep(500 * time.Millisecond)
+		var cur time.Duration
+		if cur, err = processCPU(pid); err != nil || cur-prev <= 30*time.Millisecond {
+			return
+		}
+		prev = cur
+	}
+}
+
+// selfCPU is the load tool's own user+system CPU time.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// processCPU is a process's user+system CPU time from /proc/PID/stat.
+// Guess: the kernel's clock tick is 100 Hz (USER_HZ on Linux x86-64 and
+// arm64); Go cannot ask sysconf without cgo.
+func processCPU(pid int) (time.Duration, error) {
+	if pid <= 0 {
+		return 0, errors.New("no pid")
+	}
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// The command name (field 2) may contain spaces; fields after ")" start at field 3.
+	i := bytes.LastIndexByte(data, ')')
+	if i < 0 {
+		return 0, errors.New("unexpected /proc stat format")
+	}
+	f := strings.Fields(string(data[i+1:]))
+	if len(f) < 13 {
+		return 0, errors.New("unexpected /proc stat format")
+	}
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, errors.New("unexpected /proc stat format")
+	}
+	return time.Duration(utime+stime) * (time.Second / 100), nil
+}
 
 type result struct {
 	n, errors int
@@ -270,17 +375,24 @@ func (l *loader) preload(ctx context.Context, n int) error {
 	return firstErr
 }
 
-func (l *loader) sample(ctx context.Context, n int) (ids, names []string, err error) {
-	var lr struct {
-		TotalResults int
-		Resources    []struct{ ID, UserName string }
-	}
-	if err := l.total2(ctx, &lr, n); err != nil {
-		return nil, nil, err
-	}
-	for _, r := range lr.Resources {
-		ids = append(ids, r.ID)
-		names = append(names, r.UserName)
+// sample reads up to n consecutive users starting at startIndex, a page
+// (at most 500, the server's default cap) at a time.
+func (l *loader) sample(ctx context.Context, startIndex, n int) (ids, names []string, err error) {
+	for len(ids) < n {
+		var lr struct {
+			Resources []struct{ ID, UserName string }
+		}
+		path := fmt.Sprintf("/Users?startIndex=%d&count=%d&attributes=userName", startIndex+len(ids), min(n-len(ids), 500))
+		if err := l.do(ctx, http.MethodGet, path, nil, http.StatusOK, &lr); err != nil {
+			return nil, nil, err
+		}
+		if len(lr.Resources) == 0 {
+			break
+		}
+		for _, r := range lr.Resources {
+			ids = append(ids, r.ID)
+			names = append(names, r.UserName)
+		}
 	}
 	if len(ids) == 0 {
 		return nil, nil, errors.New("no users to sample")
@@ -288,21 +400,15 @@ func (l *loader) sample(ctx context.Context, n int) (ids, names []string, err er
 	return ids, names, nil
 }
 
-func (l *loader) total2(ctx context.Context, out any, n int) error {
-	var lr struct{ TotalResults int }
-	if err := l.do(ctx, http.MethodGet, "/Users?count=0", nil, http.StatusOK, &lr); err != nil {
-		return err
+func (l *loader) createGroup(ctx context.Context, members []string) (string, error) {
+	ms := make([]any, 0, len(members))
+	for _, id := range members {
+		ms = append(ms, map[string]any{"value": id})
 	}
-	// Sample from the middle of the stored users so indexes, not page one, are measured.
-	start := max(1, lr.TotalResults/2)
-	return l.do(ctx, http.MethodGet, fmt.Sprintf("/Users?startIndex=%d&count=%d&attributes=userName", start, min(n, 500)), nil, http.StatusOK, out)
-}
-
-func (l *loader) createGroup(ctx context.Context) (string, error) {
 	var g struct{ ID string }
 	err := l.do(ctx, http.MethodPost, "/Groups", map[string]any{
 		"schemas":     []string{"urn:ietf:params:scim:schemas:core:2.0:Group"},
-		"displayName": l.prefix + "-bench-group", "members": []any{},
+		"displayName": l.prefix + "-bench-group", "members": ms,
 	}, http.StatusCreated, &g)
 	return g.ID, err
 }
@@ -326,10 +432,10 @@ func (l *loader) patchUser(ctx context.Context, id string, i int64) error {
 	}, http.StatusOK, nil)
 }
 
-// patchMembers alternates adding and removing a user, Okta's Group Push shape.
-func (l *loader) patchMembers(ctx context.Context, groupID, userID string, i int64) error {
+// patchMembers adds or removes one user, Okta's Group Push shape.
+func (l *loader) patchMembers(ctx context.Context, groupID, userID string, add bool) error {
 	op := map[string]any{"op": "add", "path": "members", "value": []any{map[string]any{"value": userID}}}
-	if i%2 == 0 {
+	if !add {
 		op = map[string]any{"op": "remove", "path": fmt.Sprintf("members[value eq %q]", userID)}
 	}
 	err := l.do(ctx, http.MethodPatch, "/Groups/"+groupID, map[string]any{
