@@ -17,4 +17,5 @@ require (
 require (
 	github.com/q-uint/parser v0.3.1 // indirect
 	github.com/q-uint/xsd-datetime v1.0.0 // indirect
+	github.com/robfig/cron/v3 v3.0.1 // indirect
 )

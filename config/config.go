@@ -54,6 +54,30 @@ type Config struct {
 	// Tenants are the IdPs that push SCIM to the bridge, one SCIM base URL
 	// (/scim/v2/{name}) each.
 	Tenants []Tenant `yaml:"tenants" json:"tenants"`
+	// Webhook configures POST /api/v1/webhooks/reconcile.
+	Webhook Webhook `yaml:"webhook" json:"webhook"`
+	// Reconcile configures the periodic drift repair.
+	Reconcile Reconcile `yaml:"reconcile" json:"reconcile"`
+}
+
+// Webhook holds the secret that signs reconcile webhooks.
+type Webhook struct {
+	// SecretEnv names the variable holding the HMAC-SHA256 key; absent
+	// disables the webhook.
+	SecretEnv string `yaml:"secret_env" json:"secret_env,omitempty"`
+	// Secret is resolved from SecretEnv by Parse.
+	Secret Secret `yaml:"-" json:"secret,omitzero"`
+}
+
+// Reconcile configures full reconciles (drift repair).
+type Reconcile struct {
+	// Schedule is a standard 5-field cron expression or @every 10m; empty
+	// means no schedule (API and webhook only).
+	Schedule string `yaml:"schedule" json:"schedule,omitempty"`
+	// Orphans is keep (default) or deactivate: Atlassian accounts no tenant owns.
+	Orphans string `yaml:"orphans" json:"orphans,omitempty"`
+	// MaxDeprovisionPercent is the safety brake (default 10).
+	MaxDeprovisionPercent int `yaml:"max_deprovision_percent" json:"max_deprovision_percent,omitempty"`
 }
 
 // Admin configures the admin REST API.
@@ -296,6 +320,7 @@ func (c *Config) resolveSecrets(getenv func(string) string) {
 		return NewSecret(getenv(name))
 	}
 	c.Admin.Token = lookup(c.Admin.TokenEnv)
+	c.Webhook.Secret = lookup(c.Webhook.SecretEnv)
 	for i := range c.Targets {
 		t := &c.Targets[i]
 		t.Token = lookup(t.TokenEnv)

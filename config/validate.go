@@ -17,6 +17,8 @@ import (
 
 	"github.com/scimbridge/scimbridge/presets"
 	"github.com/scimbridge/scimbridge/transform"
+
+	"github.com/robfig/cron/v3"
 )
 
 // ValidationError lists every problem found in a configuration. Each problem
@@ -79,6 +81,7 @@ func (c *Config) Validate() error {
 	if c.Admin.TokenEnv != "" {
 		checkEnv(&p, "admin.token_env", c.Admin.TokenEnv, c.Admin.Token)
 	}
+	c.validateReconcile(&p)
 	c.validateTargets(&p)
 	c.validateTenants(&p)
 	if len(p) == 0 {
@@ -373,4 +376,23 @@ func unwrapPathError(err error) error {
 		return pe.Err
 	}
 	return err
+}
+
+func (c *Config) validateReconcile(p *problems) {
+	if c.Webhook.SecretEnv != "" && checkEnv(p, "webhook.secret_env", c.Webhook.SecretEnv, c.Webhook.Secret) &&
+		len(c.Webhook.Secret.Reveal()) < 16 {
+		p.add("webhook.secret_env", "the secret in %s is shorter than 16 bytes", c.Webhook.SecretEnv)
+	}
+	r := c.Reconcile
+	if r.Schedule != "" {
+		if _, err := cron.ParseStandard(r.Schedule); err != nil {
+			p.add("reconcile.schedule", "want a 5-field cron expression or @every <duration>: %v", err)
+		}
+	}
+	if r.Orphans != "" && r.Orphans != "keep" && r.Orphans != "deactivate" {
+		p.add("reconcile.orphans", "want keep or deactivate (orphans are never deleted)")
+	}
+	if r.MaxDeprovisionPercent < 0 || r.MaxDeprovisionPercent > 100 {
+		p.add("reconcile.max_deprovision_percent", "want 0 to 100")
+	}
 }
