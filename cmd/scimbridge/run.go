@@ -13,7 +13,9 @@ import (
 
 	"github.com/elimity-com/scim/schema"
 	"github.com/gorilla/mux"
+	"github.com/robfig/cron/v3"
 
+	"github.com/scimbridge/scimbridge/admin"
 	"github.com/scimbridge/scimbridge/config"
 	"github.com/scimbridge/scimbridge/presets"
 	"github.com/scimbridge/scimbridge/reconcile"
@@ -26,6 +28,8 @@ const usage = `usage:
   scimbridge serve --config FILE     run the service
   scimbridge demo [--addr ADDR] [--data DIR]
                                      zero-config demo with an embedded Jira emulator
+  scimbridge reconcile --config FILE [--dry-run] [--force] [--json]
+                                     one full reconcile (drift repair); exit 0 when it succeeded
   scimbridge check --config FILE     validate the configuration`
 
 // run is the whole program behind main, so tests can drive it.
@@ -50,6 +54,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 		fmt.Fprintf(stdout, "config ok: %d tenant(s), %d target(s)\n", len(cfg.Tenants), len(cfg.Targets))
 		return nil
+	case "reconcile":
+		return reconcileCmd(ctx, args[1:], getenv, stdout, stderr)
 	case "demo":
 		return demo(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
@@ -133,8 +139,17 @@ func serve(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, re
 		return err
 	}
 
+	aopts := adminOptions(cfg)
+	aopts.Logger = log
+	api, err := admin.New(st, triggerAdapter{engine: engine, base: context.WithoutCancel(ctx), cfg: cfg}, aopts)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+
 	r := mux.NewRouter()
 	r.PathPrefix(scim.Prefix).Handler(scimSrv)
+	r.PathPrefix("/api/v1/").Handler(api.Handler())
 	r.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = io.WriteString(w, `{"status":"ok"}`)
@@ -153,6 +168,20 @@ func serve(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, re
 		stopEngine()
 		<-engineDone
 	}()
+
+	if cfg.Reconcile.Schedule != "" {
+		sched := cron.New()
+		if _, err := sched.AddFunc(cfg.Reconcile.Schedule, func() {
+			if _, err := engine.Trigger(context.WithoutCancel(ctx), context.WithoutCancel(ctx), runOptions(cfg, "cron", false, false)); err != nil {
+				log.Error("scheduled reconcile", "err", err)
+			}
+		}); err != nil {
+			ln.Close()
+			return fmt.Errorf("reconcile.schedule: %w", err)
+		}
+		sched.Start()
+		defer func() { <-sched.Stop().Done() }()
+	}
 
 	srv := &http.Server{Handler: r, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	errc := make(chan error, 1)
