@@ -275,7 +275,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if r.Method == http.MethodPatch {
-			sch := s.patchSchema(segs[0])
+			// The tenant's schemas, built once: building them validates every
+			// attribute name with a freshly compiled regexp (elimity), which
+			// cost a quarter of a PATCH's CPU when done per request.
+			sch := ts.users.patch
+			if segs[0] == "Groups" {
+				sch = ts.groups.patch
+			}
 			if body, err = patch.NormalizeBody(body, sch); err != nil {
 				writeError(w, http.StatusBadRequest, scimerrors.ScimTypeInvalidSyntax, "The request body is not valid JSON.")
 				return
@@ -333,14 +339,6 @@ func (w *statusWriter) Write(p []byte) (int, error) {
 		w.status = http.StatusOK
 	}
 	return w.ResponseWriter.Write(p)
-}
-
-func (s *Server) patchSchema(endpoint string) patch.Schema {
-	if endpoint == "Groups" {
-		return patch.Schema{Core: schema.CoreGroupSchema()}
-	}
-	core, ext := userSchemas()
-	return patch.Schema{Core: core, Extensions: ext}
 }
 
 // currentVersion reads the resource through the tenant's own GET, so the
