@@ -141,7 +141,7 @@ func TestEngineQueriesUseIndexes(t *testing.T) {
 		args  []any
 		index string
 	}{
-		{`SELECT ` + jobCols + ` FROM jobs ` + dueJobsWhere, []any{jobPending, 0, 10}, "jobs_due"},
+		{`SELECT ` + jobCols + ` FROM jobs ` + dueJobsWhere + limitSQL(10, 0), []any{jobPending, 0}, "jobs_due"},
 		{linksByNameSQL, []any{"jira", "User", "gus"}, "links_desired_name"},
 		{userHistorySQL, []any{"t", "r", 10}, "results_resource"},
 		{`SELECT id FROM results WHERE run_id = ?1`, []any{1}, "results_run_action"},

@@ -129,15 +129,16 @@ func (d *DB) PendingJobs(ctx context.Context, limit int) ([]store.Job, error) {
 	if limit <= 0 {
 		return nil, nil
 	}
-	jobs, err := d.queryJobs(ctx, `WHERE state = ?1 ORDER BY created_at, id LIMIT ?2`, jobPending, limit)
+	jobs, err := d.queryJobs(ctx, `WHERE state = ?1 ORDER BY created_at, id`+limitSQL(limit, 0), jobPending)
 	if err != nil {
 		return nil, fmt.Errorf("pending jobs: %w", err)
 	}
 	return jobs, nil
 }
 
-// dueJobsWhere selects the due jobs (index jobs_due).
-const dueJobsWhere = `WHERE state = ?1 AND not_before <= ?2 ORDER BY not_before, id LIMIT ?3`
+// dueJobsWhere selects the due jobs (index jobs_due); the LIMIT follows
+// (see limitSQL).
+const dueJobsWhere = `WHERE state = ?1 AND not_before <= ?2 ORDER BY not_before, id`
 
 // DueJobs returns up to limit pending jobs with NotBefore <= now, oldest
 // NotBefore first (ties by id); none for limit <= 0. See store.EngineStore.
@@ -145,7 +146,7 @@ func (d *DB) DueJobs(ctx context.Context, now time.Time, limit int) ([]store.Job
 	if limit <= 0 {
 		return nil, nil
 	}
-	jobs, err := d.queryJobs(ctx, dueJobsWhere, jobPending, nanos(now), limit)
+	jobs, err := d.queryJobs(ctx, dueJobsWhere+limitSQL(limit, 0), jobPending, nanos(now))
 	if err != nil {
 		return nil, fmt.Errorf("due jobs: %w", err)
 	}
@@ -158,7 +159,7 @@ func (d *DB) ParkedJobs(ctx context.Context, limit int) ([]store.Job, error) {
 	if limit <= 0 {
 		return nil, nil
 	}
-	jobs, err := d.queryJobs(ctx, `WHERE state = ?1 ORDER BY created_at, id LIMIT ?2`, jobParked, limit)
+	jobs, err := d.queryJobs(ctx, `WHERE state = ?1 ORDER BY created_at, id`+limitSQL(limit, 0), jobParked)
 	if err != nil {
 		return nil, fmt.Errorf("parked jobs: %w", err)
 	}
