@@ -212,6 +212,16 @@ type Lifecycle struct {
 	OnDelete string `yaml:"on_delete" json:"on_delete"`
 	// RemoveGroupsOnDeactivate also removes the memberships the bridge manages.
 	RemoveGroupsOnDeactivate bool `yaml:"remove_groups_on_deactivate" json:"remove_groups_on_deactivate"`
+	// DeleteAfter deletes accounts the bridge deactivated that long ago; 0 or absent: off.
+	DeleteAfter Duration `yaml:"delete_after" json:"delete_after"`
+	// InactiveAfter deactivates accounts with no login for that long (licence reclaim); 0 or absent: off.
+	InactiveAfter Duration `yaml:"inactive_after" json:"inactive_after"`
+	// NeverLoggedIn is deactivate or keep (default): accounts that never logged in.
+	NeverLoggedIn string `yaml:"never_logged_in" json:"never_logged_in,omitempty"`
+	// ExemptGroups are never deactivated for inactivity (administrators never are).
+	ExemptGroups []string `yaml:"exempt_groups" json:"exempt_groups,omitempty"`
+	// ReactivateOnLogin reactivates, on a login event, an account deactivated for inactivity.
+	ReactivateOnLogin bool `yaml:"reactivate_on_login" json:"reactivate_on_login"`
 }
 
 // Spec is the tenant's own mapping/users/groups blocks, before merging with the preset.

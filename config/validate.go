@@ -186,6 +186,12 @@ func (c *Config) validateTenants(p *problems) {
 				p.add(fmt.Sprintf("%s.targets[%d]", at, k), "unknown target %q", name)
 			}
 		}
+		if v := t.Lifecycle.NeverLoggedIn; v != "" && v != "deactivate" && v != "keep" {
+			p.add(at+".lifecycle.never_logged_in", "want deactivate or keep")
+		}
+		if t.Lifecycle.DeleteAfter < 0 || t.Lifecycle.InactiveAfter < 0 {
+			p.add(at+".lifecycle", "durations must not be negative")
+		}
 		for key, v := range map[string]string{"on_deactivate": t.Lifecycle.OnDeactivate, "on_delete": t.Lifecycle.OnDelete} {
 			if v != "" && v != "disable" && v != "delete" && v != "keep" {
 				p.add(at+".lifecycle."+key, "want disable, delete or keep")

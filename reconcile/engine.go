@@ -33,7 +33,24 @@ type Lifecycle struct {
 	OnDeactivate             string
 	OnDelete                 string
 	RemoveGroupsOnDeactivate bool
+	// DeleteAfter deletes accounts the bridge deactivated that long ago (0: off).
+	DeleteAfter time.Duration
+	// InactiveAfter deactivates accounts with no login for that long (0:
+	// off): licence reclaim. Applied by every full reconcile.
+	InactiveAfter time.Duration
+	// NeverLoggedIn is "deactivate" or "keep" (default): accounts that never
+	// logged in, counted from when the IdP created the user.
+	NeverLoggedIn string
+	// ExemptGroups (IdP or Atlassian group names) are never deactivated for inactivity.
+	ExemptGroups []string
+	// ReactivateOnLogin reactivates, on a login event, an account deactivated
+	// for inactivity while the IdP still has the user active.
+	ReactivateOnLogin bool
 }
+
+// adminGroups are never touched by inactivity rules: locking out the
+// administrators is the one mistake a licence reclaim must not make.
+var adminGroups = []string{"jira-administrators", "jira-system-administrators", "confluence-administrators", "crowd-administrators", "system-administrators"}
 
 // Lifecycle actions.
 const (

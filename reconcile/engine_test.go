@@ -630,3 +630,63 @@ func TestTriggersCoalesce(t *testing.T) {
 		t.Fatalf("%d reconcile runs, want exactly 2 (one plus one coalesced follow-up)", n)
 	}
 }
+
+func TestInactivityDeactivationLoginReactivationAndDeleteAfter(t *testing.T) {
+	h := newHarness(t, tenantSpec{name: "okta", preset: "okta", life: reconcile.Lifecycle{
+		InactiveAfter: 720 * time.Hour, NeverLoggedIn: "keep", ReactivateOnLogin: true, DeleteAfter: 24 * time.Hour,
+		OnDeactivate: reconcile.ActionDisable,
+	}})
+	pam := h.createUser("okta", "pam", "Pam", "pam@example.com", true, nil)
+	h.createUser("okta", "quinn", "Quinn", "quinn@example.com", true, nil)
+	h.createUser("okta", "rex", "Rex", "rex@example.com", true, nil)
+	h.drain()
+	must(t, h.emu.RecordLogin("pam"))
+	must(t, h.emu.RecordLogin("rex"))
+	must(t, atlassianClient(t, h).AddMember(h.ctx, "jira-administrators", "rex"))
+
+	h.clk.Advance(800 * time.Hour)
+	run, err := h.eng.Reconcile(h.ctx, reconcile.RunOptions{Trigger: "cron", MaxDeprovisionPercent: 50})
+	if err != nil || run.Status != "succeeded" {
+		t.Fatalf("reconcile = %+v, %v", run, err)
+	}
+	if h.mustJiraUser("pam").Active {
+		t.Fatal("pam has not logged in for 800h but is still active")
+	}
+	if !h.mustJiraUser("quinn").Active || !h.mustJiraUser("rex").Active {
+		t.Fatal("quinn (never logged in, keep) or rex (administrator) was deactivated")
+	}
+
+	// A change in the IdP does not undo the licence reclaim.
+	h.update("okta", pam.ID, func(u *store.User) { u.Attributes["displayName"] = "Pam Beesly" })
+	h.drain()
+	if ju := h.mustJiraUser("pam"); ju.Active || ju.DisplayName != "Pam Beesly" {
+		t.Fatalf("pam after an IdP change: %+v (want updated and still inactive)", ju)
+	}
+
+	// She logs in through SSO: reactivated.
+	link, err := h.st.GetLink(h.ctx, "jira", "okta", pam.ID)
+	must(t, err)
+	now := h.clk.Now()
+	link.LastLoginAt = &now
+	must(t, h.st.PutLink(h.ctx, link))
+	must(t, h.eng.LoginSeen(h.ctx, []store.Link{link}))
+	h.drain()
+	if !h.mustJiraUser("pam").Active {
+		t.Fatal("a login did not reactivate pam")
+	}
+
+	// The IdP deactivates quinn; a day later the reconcile deletes the account.
+	h.update("okta", h.users["okta/quinn"], func(u *store.User) { u.Active = false })
+	h.drain()
+	if h.mustJiraUser("quinn").Active {
+		t.Fatal("quinn not deactivated")
+	}
+	h.clk.Advance(25 * time.Hour)
+	run, err = h.eng.Reconcile(h.ctx, reconcile.RunOptions{Trigger: "cron", MaxDeprovisionPercent: 50})
+	if err != nil || run.Counts["deleted"] != 1 {
+		t.Fatalf("reconcile after delete_after = %+v, %v", run, err)
+	}
+	if _, ok := h.jiraUser("quinn"); ok {
+		t.Fatal("quinn still exists a day after deactivation with delete_after 24h")
+	}
+}

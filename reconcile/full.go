@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/scimbridge/scimbridge/atlassian"
 	"github.com/scimbridge/scimbridge/store"
@@ -159,9 +160,9 @@ func (e *Engine) planTarget(ctx context.Context, tg *Target, opts RunOptions) ([
 		}
 	}
 	for _, g := range groups {
-		relevant := false
+		relevant := containsFold(adminGroups, g.Name)
 		for _, t := range tenants {
-			relevant = relevant || t.Mapping.Managed(g.Name)
+			relevant = relevant || t.Mapping.Managed(g.Name) || containsFold(t.Lifecycle.ExemptGroups, g.Name)
 		}
 		if !relevant {
 			continue
@@ -257,21 +258,67 @@ func (e *Engine) planUser(ctx context.Context, t *Tenant, tg *Target, u store.Us
 	// The account on the target now: found under the name we applied, else
 	// under the name we want.
 	var actual *account
+	var lastLogin *time.Time
 	for _, name := range []string{link.AppliedName, d.Username} {
 		if a, ok := accounts[strings.ToLower(name)]; ok && name != "" {
 			actual = &account{Present: true, Username: a.Name, DisplayName: a.DisplayName, Email: a.Email, Active: a.Active}
 			actual.Groups = transform.Union(memberOf[strings.ToLower(a.Name)])
+			lastLogin = a.LastLogin
 			break
 		}
 	}
 	if actual == nil {
 		applied = nil // the account is gone (deleted by hand): recreate it
 	}
-	p := decide(t, u, deleted, d, applied)
+	p := decide(t, u, deleted, d, applied, link.DeactivatedReason == "inactivity")
 	if p.skip && actual != nil && applied != nil {
 		p.skip = false
 	}
+	if actual != nil && !p.delete && !p.keep && !p.skip {
+		p = e.timeRules(t, u, p, link, actual, lastLogin, idpGroups)
+	}
 	return planned{t: t, u: u, deleted: deleted, p: p, link: link, actual: actual}, nil
+}
+
+// timeRules applies the tenant's time-based lifecycle to a planned user:
+// delete_after for accounts the bridge deactivated long ago, inactive_after
+// for accounts nobody logged into for too long (licence reclaim).
+func (e *Engine) timeRules(t *Tenant, u store.User, p plan, link store.Link, actual *account, lastLogin *time.Time, idpGroups []string) plan {
+	lc := t.Lifecycle
+	now := e.now()
+	if lc.DeleteAfter > 0 && !actual.Active && !p.acct.Active && link.DeactivatedAt != nil &&
+		now.Sub(*link.DeactivatedAt) >= lc.DeleteAfter {
+		return plan{delete: true, acct: account{Username: actual.Username},
+			reason: fmt.Sprintf("deactivated since %s, longer than delete_after (%s)", link.DeactivatedAt.UTC().Format(time.RFC3339), lc.DeleteAfter)}
+	}
+	if lc.InactiveAfter <= 0 || !p.acct.Active || !actual.Active {
+		return p
+	}
+	for _, g := range append(append([]string{}, idpGroups...), actual.Groups...) {
+		if containsFold(adminGroups, g) || containsFold(lc.ExemptGroups, g) {
+			return p // administrators and exempt groups are never reclaimed
+		}
+	}
+	last := link.LastLoginAt
+	if lastLogin != nil && (last == nil || lastLogin.After(*last)) {
+		last = lastLogin
+	}
+	var why string
+	switch {
+	case last == nil && lc.NeverLoggedIn == "deactivate" && now.Sub(u.CreatedAt) >= lc.InactiveAfter:
+		why = fmt.Sprintf("never logged in since it was provisioned on %s (inactive_after %s)", u.CreatedAt.UTC().Format(time.RFC3339), lc.InactiveAfter)
+	case last != nil && now.Sub(*last) >= lc.InactiveAfter:
+		why = fmt.Sprintf("no login since %s (inactive_after %s)", last.UTC().Format(time.RFC3339), lc.InactiveAfter)
+	default:
+		return p
+	}
+	p.acct.Active = false
+	p.deactivatedBy = "inactivity"
+	p.reason = why
+	if lc.RemoveGroupsOnDeactivate {
+		p.acct.Groups = nil
+	}
+	return p
 }
 
 // applyPlanned applies one planned user against the target's actual state.

@@ -96,3 +96,25 @@ func (e *Engine) WaitIdle(ctx context.Context) error {
 		return ctx.Err()
 	}
 }
+
+// LoginSeen reacts to a recorded login of username on target: an account
+// the bridge deactivated for inactivity, whose tenant has
+// reactivate_on_login and whose IdP user is still active, is reactivated by
+// the next push (its job is enqueued now).
+func (e *Engine) LoginSeen(ctx context.Context, links []store.Link) error {
+	for _, l := range links {
+		t := e.tenants[l.Tenant]
+		if t == nil || !t.Lifecycle.ReactivateOnLogin || l.DeactivatedReason != "inactivity" {
+			continue
+		}
+		l.DeactivatedReason = ""
+		if err := e.putLink(ctx, l); err != nil {
+			return err
+		}
+		if err := e.st.EnqueueJob(ctx, l.Tenant, l.Kind, l.ResourceID); err != nil {
+			return fmt.Errorf("enqueue reactivation of %s: %w", l.ResourceID, err)
+		}
+		e.Notify()
+	}
+	return nil
+}

@@ -116,7 +116,7 @@ func (e *Engine) idpGroups(ctx context.Context, tenant string, u store.User) ([]
 
 // decide turns the IdP's view of the user into the plan for one target,
 // given what was applied there before (nil if nothing).
-func decide(t *Tenant, u store.User, deleted bool, d transform.Desired, applied *account) plan {
+func decide(t *Tenant, u store.User, deleted bool, d transform.Desired, applied *account, inactivity bool) plan {
 	want := account{Present: true, Username: d.Username, DisplayName: d.DisplayName, Email: d.Email,
 		Active: true, Groups: d.Groups}
 	if want.Username == "" && applied != nil {
@@ -149,6 +149,14 @@ func decide(t *Tenant, u store.User, deleted bool, d transform.Desired, applied 
 		return plan{skip: true, reason: d.Reason}
 	case d.Skipped:
 		return deprovision(orDefault(t.Lifecycle.OnDeactivate, ActionDisable), "out-of-scope")
+	case inactivity && u.Active && applied != nil && !applied.Active:
+		// Deactivated for inactivity while the IdP still has the user: it
+		// stays so until a login event (reactivate_on_login) or the IdP
+		// deactivates it itself.
+		p := plan{acct: want, reason: "inactivity", deactivatedBy: "inactivity"}
+		p.acct.Active = false
+		p.acct.Groups = applied.Groups
+		return p
 	case !u.Active:
 		if applied == nil {
 			// Never provisioned and inactive ("Provision Disabled Users"):
@@ -181,7 +189,7 @@ func (e *Engine) syncUser(ctx context.Context, rec *recorder, t *Tenant, tg *Tar
 		return fmt.Errorf("read link: %w", err)
 	}
 	applied := decodeAccount(link.Applied)
-	p := decide(t, u, deleted, d, applied)
+	p := decide(t, u, deleted, d, applied, link.DeactivatedReason == "inactivity")
 
 	res := store.Result{Tenant: t.Name, ResourceID: u.ID, UserName: u.UserName, Target: tg.Name}
 	if p.keep || p.skip {

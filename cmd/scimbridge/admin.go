@@ -45,3 +45,10 @@ func adminOptions(cfg *config.Config) admin.Options {
 	}
 	return o
 }
+
+// loginAdapter lets login events reactivate accounts deactivated for inactivity.
+type loginAdapter struct{ engine *reconcile.Engine }
+
+func (l loginAdapter) Reactivate(ctx context.Context, ev admin.LoginEvent) error {
+	return l.engine.LoginSeen(ctx, ev.Links)
+}

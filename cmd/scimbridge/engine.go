@@ -66,6 +66,11 @@ func engineTenants(cfg *config.Config) []reconcile.Tenant {
 			Lifecycle: reconcile.Lifecycle{
 				OnDeactivate: t.Lifecycle.OnDeactivate, OnDelete: t.Lifecycle.OnDelete,
 				RemoveGroupsOnDeactivate: t.Lifecycle.RemoveGroupsOnDeactivate,
+				DeleteAfter:              time.Duration(t.Lifecycle.DeleteAfter),
+				InactiveAfter:            time.Duration(t.Lifecycle.InactiveAfter),
+				NeverLoggedIn:            t.Lifecycle.NeverLoggedIn,
+				ExemptGroups:             t.Lifecycle.ExemptGroups,
+				ReactivateOnLogin:        t.Lifecycle.ReactivateOnLogin,
 			},
 		})
 	}

@@ -141,6 +141,7 @@ func serve(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, re
 
 	aopts := adminOptions(cfg)
 	aopts.Logger = log
+	aopts.Reactivator = loginAdapter{engine: engine}
 	api, err := admin.New(st, triggerAdapter{engine: engine, base: context.WithoutCancel(ctx), cfg: cfg}, aopts)
 	if err != nil {
 		ln.Close()
