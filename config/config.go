@@ -58,7 +58,18 @@ type Config struct {
 	Webhook Webhook `yaml:"webhook" json:"webhook"`
 	// Reconcile configures the periodic drift repair.
 	Reconcile Reconcile `yaml:"reconcile" json:"reconcile"`
+	// History configures the run history.
+	History History `yaml:"history" json:"history"`
 }
+
+// History configures how long runs and their results are kept.
+type History struct {
+	// Retention is how long finished runs are kept; default 2160h (90 days).
+	Retention Duration `yaml:"retention" json:"retention"`
+}
+
+// DefaultRetention is how long runs are kept when history.retention is absent.
+const DefaultRetention = 90 * 24 * time.Hour
 
 // Webhook holds the secret that signs reconcile webhooks.
 type Webhook struct {

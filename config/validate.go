@@ -389,6 +389,9 @@ func (c *Config) validateReconcile(p *problems) {
 		len(c.Webhook.Secret.Reveal()) < 16 {
 		p.add("webhook.secret_env", "the secret in %s is shorter than 16 bytes", c.Webhook.SecretEnv)
 	}
+	if c.History.Retention < 0 {
+		p.add("history.retention", "must not be negative")
+	}
 	r := c.Reconcile
 	if r.Schedule != "" {
 		if _, err := cron.ParseStandard(r.Schedule); err != nil {

@@ -170,6 +170,31 @@ func serve(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, re
 		<-engineDone
 	}()
 
+	// Prune old runs hourly, in small batches (the store never blocks
+	// writers for long).
+	retention := time.Duration(cfg.History.Retention)
+	if retention == 0 {
+		retention = config.DefaultRetention
+	}
+	pruneCtx, stopPrune := context.WithCancel(ctx)
+	defer stopPrune()
+	go func() {
+		t := time.NewTicker(time.Hour)
+		defer t.Stop()
+		for {
+			if n, err := st.PruneRuns(pruneCtx, time.Now().Add(-retention)); err != nil && pruneCtx.Err() == nil {
+				log.Error("prune run history", "err", err)
+			} else if n > 0 {
+				log.Info("pruned run history", "runs", n)
+			}
+			select {
+			case <-pruneCtx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
+
 	if cfg.Reconcile.Schedule != "" {
 		sched := cron.New()
 		if _, err := sched.AddFunc(cfg.Reconcile.Schedule, func() {
