@@ -22,6 +22,9 @@ type account struct {
 	Email       string   `json:"email"`
 	Active      bool     `json:"active"`
 	Groups      []string `json:"groups"` // Atlassian groups the bridge wants / added, sorted
+	// Deleted marks a desired state computed for a user the IdP deleted: a
+	// live user wanting the same username wins over it.
+	Deleted bool `json:"deleted,omitempty"`
 }
 
 // plan is the outcome one user should have on one target.
@@ -217,7 +220,9 @@ func (e *Engine) syncUser(ctx context.Context, rec *recorder, t *Tenant, tg *Tar
 	// Two tenants may produce the same username: the higher priority wins,
 	// the other is reported, never silently overwritten.
 	link.DesiredName, link.Priority = name, t.Priority
-	link.Desired = encodeAccount(p.acct)
+	desired := p.acct
+	desired.Deleted = deleted
+	link.Desired = encodeAccount(desired)
 	if !p.delete {
 		lost, err := e.settleConflict(ctx, rec, t, tg, &link, &p, res)
 		if err != nil || lost {
@@ -245,6 +250,13 @@ func (e *Engine) syncUser(ctx context.Context, rec *recorder, t *Tenant, tg *Tar
 	}
 	if perr := e.putLink(ctx, link); perr != nil && applyErr == nil {
 		applyErr = perr
+	}
+	if applyErr == nil && cur == nil && applied != nil {
+		// The account is gone: another user that wants this username (and
+		// lost it to us) can have it now.
+		if err := e.releaseName(ctx, tg, link, applied.Username); err != nil {
+			applyErr = err
+		}
 	}
 	if applyErr != nil {
 		res.Action, res.Error = "failed", applyErr.Error()
@@ -333,10 +345,33 @@ func (e *Engine) settleConflict(ctx context.Context, rec *recorder, t *Tenant, t
 	return false, nil
 }
 
-// beats reports whether a should own a contested username rather than b:
-// higher priority; then the one that owns the account now; then a stable
-// order, so every worker agrees.
+// releaseName enqueues every other user that wants name on the target, so
+// the rule that it waited for is evaluated again.
+func (e *Engine) releaseName(ctx context.Context, tg *Target, self store.Link, name string) error {
+	others, err := e.st.LinksByDesiredName(ctx, tg.Name, store.KindUser, name)
+	if err != nil {
+		return fmt.Errorf("find users waiting for %q: %w", name, err)
+	}
+	for _, o := range others {
+		if o.Tenant == self.Tenant && o.ResourceID == self.ResourceID {
+			continue
+		}
+		if da := decodeAccount(o.Desired); da != nil && da.Present && !da.Deleted {
+			if err := e.st.EnqueueJob(ctx, o.Tenant, store.KindUser, o.ResourceID); err != nil {
+				return fmt.Errorf("enqueue %s: %w", o.ResourceID, err)
+			}
+		}
+	}
+	return nil
+}
+
+// beats reports whether a should own a contested username rather than b: a
+// live user over one the IdP deleted; then higher priority; then the one that
+// owns the account now; then a stable order, so every worker agrees.
 func beats(a, b store.Link) bool {
+	if ad, bd := isDeleted(a), isDeleted(b); ad != bd {
+		return !ad
+	}
 	if a.Priority != b.Priority {
 		return a.Priority > b.Priority
 	}
@@ -429,6 +464,14 @@ func (a *applier) present(ctx context.Context, cur *account, p plan, link *store
 
 	if cur.Username != want.Username {
 		u, err := a.dir.RenameUser(ctx, cur.Username, want.Username)
+		if atlassian.KindOf(err) == atlassian.NotFound {
+			// The old name is gone: an earlier attempt renamed it and its
+			// answer (or our record of it) was lost. Carry on under the new
+			// name if the account is there.
+			if got, gerr := a.dir.GetUser(ctx, want.Username); gerr == nil {
+				u, err = got, nil
+			}
+		}
 		if err != nil {
 			return cur, fmt.Errorf("rename user %q to %q: %w", cur.Username, want.Username, err)
 		}
@@ -596,4 +639,9 @@ func (a *applier) delete(ctx context.Context, cur *account, link *store.Link) (*
 		return cur, nil
 	}
 	return cur, fmt.Errorf("delete user %q: %w", cur.Username, err)
+}
+
+func isDeleted(l store.Link) bool {
+	d := decodeAccount(l.Desired)
+	return d != nil && d.Deleted
 }
