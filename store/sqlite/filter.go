@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"strconv"
@@ -52,22 +53,24 @@ func unsupported(format string, args ...any) error {
 }
 
 // listSQL builds the count and page queries of a list call.
-func listSQL(t table, tenant string, q store.Query, cols string) (count, page string, args []any, err error) {
+// pinned reports that the filter matches at most one live row.
+func listSQL(t table, tenant string, q store.Query, cols string) (count, page string, args []any, pinned bool, err error) {
 	if q.Offset < 0 || q.Limit < 0 {
-		return "", "", nil, fmt.Errorf("offset %d and limit %d must not be negative", q.Offset, q.Limit)
+		return "", "", nil, false, fmt.Errorf("offset %d and limit %d must not be negative", q.Offset, q.Limit)
 	}
 	b := &sqlBuilder{t: t}
 	where := t.name + ".tenant = " + b.bind(tenant) + " AND " + t.name + ".deleted_at IS NULL"
 	if q.Filter != nil {
 		f, err := b.expr(q.Filter, nil)
 		if err != nil {
-			return "", "", nil, err
+			return "", "", nil, false, err
 		}
 		where += " AND " + f
 	}
 	count = "SELECT COUNT(*) FROM " + t.name + " WHERE " + where
 	order := " ORDER BY " + t.name + ".seq"
-	if b.pinsOne(q.Filter) {
+	pinned = b.pinsOne(q.Filter)
+	if pinned {
 		// At most one row matches, so any order is creation order. With
 		// ORDER BY, SQLite still runs the row through a sorter, measured
 		// at ~50µs against ~12µs for the lookup itself on 100k users.
@@ -76,7 +79,7 @@ func listSQL(t table, tenant string, q store.Query, cols string) (count, page st
 		order = ""
 	}
 	page = "SELECT " + cols + " FROM " + t.name + " WHERE " + where + order + limitSQL(q.Limit, q.Offset)
-	return count, page, b.args, nil
+	return count, page, b.args, pinned, nil
 }
 
 // limitSQL renders LIMIT and OFFSET as integer literals (n and offset are
@@ -116,16 +119,38 @@ func (b *sqlBuilder) pinsOne(f store.Filter) bool {
 	return false
 }
 
-// list runs the page query (when rows are wanted), calling scan for each
-// row, and the count query unless the page itself tells the total: a page
-// that is neither empty nor full ends the result, so the total is offset +
-// rows (and an empty first page means none). That spares the common lookup
-// (userName eq "x", one match) a query.
-func list(ctx context.Context, qr querier, t table, tenant string, q store.Query, cols string, scan func(scanner) error) (int, error) {
-	count, page, args, err := listSQL(t, tenant, q, cols)
+// list reads one page of t (calling scan for each row) and the total on
+// the reader pool. What one statement answers needs no transaction to be
+// consistent: the count alone (Limit 0), or the first page of a filter
+// that pins at most one row (the IdPs' lookups by userName, id or
+// displayName), whose total is its row count. Anything else reads the page
+// and the total in one read transaction, so that they agree.
+func (d *DB) list(ctx context.Context, t table, tenant string, q store.Query, cols string, scan func(scanner) error) (int, error) {
+	count, page, args, pinned, err := listSQL(t, tenant, q, cols)
 	if err != nil {
 		return 0, err
 	}
+	switch {
+	case q.Limit == 0:
+		return countRows(ctx, d.r, count, args)
+	case pinned && q.Offset == 0:
+		return listPage(ctx, d.r, page, args, scan)
+	}
+	var total int
+	err = d.read(ctx, func(tx *sql.Tx) error {
+		var err error
+		total, err = listIn(ctx, tx, count, page, args, q, scan)
+		return err
+	})
+	return total, err
+}
+
+// listIn runs the page query (when rows are wanted), calling scan for each
+// row, and the count query unless the page itself tells the total: a page
+// that is neither empty nor full ends the result, so the total is offset +
+// rows (and an empty first page means none). Both run on qr, a read
+// transaction.
+func listIn(ctx context.Context, qr querier, count, page string, args []any, q store.Query, scan func(scanner) error) (int, error) {
 	if q.Limit > 0 {
 		n, err := listPage(ctx, qr, page, args, scan)
 		if err != nil {
@@ -135,6 +160,10 @@ func list(ctx context.Context, qr querier, t table, tenant string, q store.Query
 			return q.Offset + n, nil
 		}
 	}
+	return countRows(ctx, qr, count, args)
+}
+
+func countRows(ctx context.Context, qr querier, count string, args []any) (int, error) {
 	var total int
 	if err := qr.QueryRowContext(ctx, count, args...).Scan(&total); err != nil {
 		return 0, fmt.Errorf("count: %w", err)

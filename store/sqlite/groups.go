@@ -3,10 +3,10 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -24,6 +24,54 @@ import (
 
 const groupCols = `groups.seq, groups.id, groups.tenant, groups.external_id, groups.display_name,
 	groups.attributes, groups.version, groups.created_at, groups.updated_at`
+
+// membersCol renders, in the statement that reads a group, its members as
+// a JSON array of [id, kind, display] triples ordered by id (see
+// store.Member): one row for the whole list, where one row per member cost
+// a cgo call and a Scan each (~2 ms for 1000 members), and one snapshot
+// with the group row, without an explicit transaction.
+const membersCol = `(SELECT json_group_array(json_array(m.member_id, m.member_kind,
+		COALESCE(NULLIF(u.display_name, ''), u.user_name, mg.display_name, '')) ORDER BY m.member_id)
+	FROM members m
+	LEFT JOIN users u ON m.member_kind = 'User' AND u.id = m.member_id
+	LEFT JOIN groups mg ON m.member_kind = 'Group' AND mg.id = m.member_id
+	WHERE m.group_id = groups.id)`
+
+// groupReadCols are the columns a group read selects: groupCols, and
+// membersCol when members are wanted; scanGroupRead reads them.
+func groupReadCols(withMembers bool) string {
+	if withMembers {
+		return groupCols + `, ` + membersCol
+	}
+	return groupCols
+}
+
+func scanGroupRead(s scanner, withMembers bool, extra ...any) (groupRow, error) {
+	if !withMembers {
+		return scanGroup(extraScan{s, extra})
+	}
+	var members string
+	r, err := scanGroup(extraScan{s, append([]any{&members}, extra...)})
+	if err != nil {
+		return groupRow{}, err
+	}
+	if r.g.Members, err = decodeMembers(members); err != nil {
+		return groupRow{}, err
+	}
+	return r, nil
+}
+
+// decodeMembers reads membersCol; no members is nil.
+func decodeMembers(s string) ([]store.Member, error) {
+	var out []store.Member
+	err := stringTuples(s, 3, func(t []string) {
+		out = append(out, store.Member{Value: t[0], Kind: store.ResourceKind(t[1]), Display: t[2]})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("decode members: %w", err)
+	}
+	return out, nil
+}
 
 type groupRow struct {
 	seq   int64
@@ -86,35 +134,47 @@ func memberIDs(ms []store.Member) []string {
 	return ids
 }
 
-// memberKind resolves a new member of group: a live user or group of the
-// tenant, never the group itself.
-func memberKind(ctx context.Context, tx querier, tenant, group, id string) (store.ResourceKind, error) {
+// memberInfo resolves a new member of group: a live user or group of the
+// tenant, never the group itself; Kind and Display are filled in as a read
+// (membersCol) would.
+func memberInfo(ctx context.Context, tx querier, tenant, group, id string) (store.Member, error) {
 	if id == group {
-		return "", fmt.Errorf("group %q cannot contain itself: %w", group, store.ErrInvalidMember)
+		return store.Member{}, fmt.Errorf("group %q cannot contain itself: %w", group, store.ErrInvalidMember)
 	}
+	m := store.Member{Value: id}
 	var kind string
-	err := tx.QueryRowContext(ctx, `SELECT 'User' FROM users WHERE tenant = ?1 AND id = ?2 AND deleted_at IS NULL
-		UNION ALL SELECT 'Group' FROM groups WHERE tenant = ?1 AND id = ?2 AND deleted_at IS NULL`, tenant, id).Scan(&kind)
+	err := tx.QueryRowContext(ctx, `SELECT 'User', COALESCE(NULLIF(display_name, ''), user_name) FROM users
+			WHERE tenant = ?1 AND id = ?2 AND deleted_at IS NULL
+		UNION ALL SELECT 'Group', display_name FROM groups WHERE tenant = ?1 AND id = ?2 AND deleted_at IS NULL`,
+		tenant, id).Scan(&kind, &m.Display)
 	if errors.Is(err, sql.ErrNoRows) {
-		return "", fmt.Errorf("member %q is no user or group of the tenant: %w", id, store.ErrInvalidMember)
+		return store.Member{}, fmt.Errorf("member %q is no user or group of the tenant: %w", id, store.ErrInvalidMember)
 	}
-	return store.ResourceKind(kind), err
+	m.Kind = store.ResourceKind(kind)
+	return m, err
 }
 
-// addMembers validates and inserts memberships.
-func addMembers(ctx context.Context, tx querier, tenant, group string, ids []string) error {
+// addMembers validates and inserts memberships and returns the members
+// added, with Kind and Display.
+func addMembers(ctx context.Context, tx querier, tenant, group string, ids []string) ([]store.Member, error) {
+	added := make([]store.Member, 0, len(ids))
 	for _, id := range ids {
-		kind, err := memberKind(ctx, tx, tenant, group, id)
+		m, err := memberInfo(ctx, tx, tenant, group, id)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO members (group_id, member_id, member_kind) VALUES (?1, ?2, ?3)`,
-			group, id, string(kind)); err != nil {
-			return fmt.Errorf("add member %q: %w", id, err)
+			group, id, string(m.Kind)); err != nil {
+			return nil, fmt.Errorf("add member %q: %w", id, err)
 		}
+		added = append(added, m)
 	}
-	return nil
+	return added, nil
 }
+
+// byValue orders members as reads return them: by id, bytewise (SQLite's
+// BINARY collation, which membersCol sorts with).
+func byValue(a, b store.Member) int { return strings.Compare(a.Value, b.Value) }
 
 // CreateGroup stores a new group with its members; see store.Store.
 func (d *DB) CreateGroup(ctx context.Context, g store.Group) (store.Group, error) {
@@ -145,13 +205,12 @@ func (d *DB) CreateGroup(ctx context.Context, g store.Group) (store.Group, error
 		if err != nil {
 			return groupConflict(err, g)
 		}
-		if err := addMembers(ctx, tx, g.Tenant, g.ID, memberIDs(g.Members)); err != nil {
-			return err
-		}
-		ms, err := groupMembers(ctx, tx, []string{g.ID})
-		members = ms[g.ID]
+		added, err := addMembers(ctx, tx, g.Tenant, g.ID, memberIDs(g.Members))
 		if err != nil {
 			return err
+		}
+		if len(added) > 0 {
+			members = slices.SortedFunc(slices.Values(added), byValue)
 		}
 		if err := enqueueUsers(ctx, tx, g.Tenant, nil, []string{g.ID}, now); err != nil {
 			return err
@@ -169,48 +228,11 @@ func (d *DB) CreateGroup(ctx context.Context, g store.Group) (store.Group, error
 	return g, nil
 }
 
-// groupMembers loads the members of the groups, with Kind and Display, in
-// one query; each group's members are ordered by id.
-func groupMembers(ctx context.Context, q querier, ids []string) (map[string][]store.Member, error) {
-	if len(ids) == 0 {
-		return nil, nil
-	}
-	list, err := json.Marshal(ids)
-	if err != nil {
-		return nil, err
-	}
-	rows, err := q.QueryContext(ctx, `SELECT m.group_id, m.member_id, m.member_kind,
-			COALESCE(NULLIF(u.display_name, ''), u.user_name, g.display_name, '')
-		FROM members m
-		LEFT JOIN users u ON m.member_kind = 'User' AND u.id = m.member_id
-		LEFT JOIN groups g ON m.member_kind = 'Group' AND g.id = m.member_id
-		WHERE m.group_id IN (SELECT value FROM json_each(?1))
-		ORDER BY m.group_id, m.member_id`, string(list))
-	if err != nil {
-		return nil, fmt.Errorf("load members: %w", err)
-	}
-	defer rows.Close()
-	out := make(map[string][]store.Member)
-	for rows.Next() {
-		var (
-			group, kind string
-			m           store.Member
-		)
-		if err := rows.Scan(&group, &m.Value, &kind, &m.Display); err != nil {
-			return nil, fmt.Errorf("load members: %w", err)
-		}
-		m.Kind = store.ResourceKind(kind)
-		out[group] = append(out[group], m)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("load members: %w", err)
-	}
-	return out, nil
-}
-
-func getGroupRow(ctx context.Context, q querier, tenant, id string) (groupRow, error) {
-	r, err := scanGroup(q.QueryRowContext(ctx, `SELECT `+groupCols+` FROM groups
-		WHERE groups.tenant = ?1 AND groups.id = ?2 AND groups.deleted_at IS NULL`, tenant, id))
+// getGroupRow reads one live group, with its members if asked, in one
+// statement.
+func getGroupRow(ctx context.Context, q querier, tenant, id string, withMembers bool) (groupRow, error) {
+	r, err := scanGroupRead(q.QueryRowContext(ctx, `SELECT `+groupReadCols(withMembers)+` FROM groups
+		WHERE groups.tenant = ?1 AND groups.id = ?2 AND groups.deleted_at IS NULL`, tenant, id), withMembers)
 	if errors.Is(err, sql.ErrNoRows) {
 		return groupRow{}, store.ErrNotFound
 	}
@@ -219,22 +241,11 @@ func getGroupRow(ctx context.Context, q querier, tenant, id string) (groupRow, e
 
 // GetGroup returns a live group; see store.Store.
 func (d *DB) GetGroup(ctx context.Context, tenant, id string, withMembers bool) (store.Group, error) {
+	r, err := getGroupRow(ctx, d.r, tenant, id, withMembers)
 	var g store.Group
-	err := d.read(ctx, func(tx *sql.Tx) error {
-		r, err := getGroupRow(ctx, tx, tenant, id)
-		if err != nil {
-			return err
-		}
-		if g, err = r.decoded(); err != nil {
-			return err
-		}
-		if !withMembers {
-			return nil
-		}
-		ms, err := groupMembers(ctx, tx, []string{id})
-		g.Members = ms[id]
-		return err
-	})
+	if err == nil {
+		g, err = r.decoded()
+	}
 	if err != nil {
 		return store.Group{}, fmt.Errorf("get group %q: %w", id, err)
 	}
@@ -244,40 +255,21 @@ func (d *DB) GetGroup(ctx context.Context, tenant, id string, withMembers bool) 
 // ListGroups returns one page of live groups in creation order and the
 // total; see store.Store.
 func (d *DB) ListGroups(ctx context.Context, tenant string, q store.Query) ([]store.Group, int, error) {
-	var (
-		groups []store.Group
-		total  int
-	)
-	err := d.read(ctx, func(tx *sql.Tx) error {
-		var rows []groupRow
-		var err error
-		total, err = list(ctx, tx, groupsTable, tenant, q, groupCols, func(s scanner) error {
-			r, err := scanGroup(s)
-			rows = append(rows, r)
-			return err
-		})
-		if err != nil || len(rows) == 0 {
-			return err
-		}
-		var members map[string][]store.Member
-		if q.WithMembers {
-			ids := make([]string, len(rows))
-			for i, r := range rows {
-				ids[i] = r.g.ID
-			}
-			if members, err = groupMembers(ctx, tx, ids); err != nil {
-				return err
-			}
-		}
+	var rows []groupRow
+	total, err := d.list(ctx, groupsTable, tenant, q, groupReadCols(q.WithMembers), func(s scanner) error {
+		r, err := scanGroupRead(s, q.WithMembers)
+		rows = append(rows, r)
+		return err
+	})
+	var groups []store.Group
+	if err == nil && len(rows) > 0 {
 		groups = make([]store.Group, len(rows))
 		for i, r := range rows {
 			if groups[i], err = r.decoded(); err != nil {
-				return err
+				break
 			}
-			groups[i].Members = members[r.g.ID]
 		}
-		return nil
-	})
+	}
 	if err != nil {
 		return nil, 0, fmt.Errorf("list groups of tenant %q: %w", tenant, err)
 	}
@@ -293,15 +285,11 @@ func (d *DB) UpdateGroup(ctx context.Context, tenant, id string, fn func(*store.
 		outAttrs string // decoded into out after the commit, off the writer
 	)
 	err := d.write(ctx, func(tx *wtx) error {
-		cur, err := getGroupRow(ctx, tx, tenant, id)
+		cur, err := getGroupRow(ctx, tx, tenant, id, true)
 		if err != nil {
 			return err
 		}
-		ms, err := groupMembers(ctx, tx, []string{id})
-		if err != nil {
-			return err
-		}
-		curMembers := ms[id]
+		curMembers := cur.g.Members
 		next, err := cur.decoded()
 		if err != nil {
 			return err
@@ -355,17 +343,29 @@ func (d *DB) UpdateGroup(ctx context.Context, tenant, id string, fn func(*store.
 				return fmt.Errorf("remove member %q: %w", m, err)
 			}
 		}
-		if err := addMembers(ctx, tx, tenant, id, added); err != nil {
+		newMembers, err := addMembers(ctx, tx, tenant, id, added)
+		if err != nil {
 			return err
 		}
-		if ms, err = groupMembers(ctx, tx, []string{id}); err != nil {
-			return err
+		// The member list as a read would now return it, without reading
+		// it again: what stayed (Display is current, read in this
+		// transaction) and what was added.
+		members := make([]store.Member, 0, len(curMembers)-len(removed)+len(newMembers))
+		for _, m := range curMembers {
+			if wanted[m.Value] {
+				members = append(members, m)
+			}
+		}
+		members = append(members, newMembers...)
+		slices.SortFunc(members, byValue)
+		if len(members) == 0 {
+			members = nil
 		}
 		// The users whose flattened membership changed: the added and
 		// removed users, the users under added and removed groups, and on
 		// a rename everyone under the group.
-		kinds := make(map[string]store.ResourceKind, len(curMembers)+len(ms[id]))
-		for _, m := range slices.Concat(curMembers, ms[id]) {
+		kinds := make(map[string]store.ResourceKind, len(curMembers)+len(newMembers))
+		for _, m := range slices.Concat(curMembers, newMembers) {
 			kinds[m.Value] = m.Kind
 		}
 		var users, groups []string
@@ -386,7 +386,7 @@ func (d *DB) UpdateGroup(ctx context.Context, tenant, id string, fn func(*store.
 			return err
 		}
 		out, outAttrs = next, attrs
-		out.Members, out.Version, out.UpdatedAt = ms[id], cur.g.Version+1, now
+		out.Members, out.Version, out.UpdatedAt = members, cur.g.Version+1, now
 		return nil
 	})
 	if err == nil {

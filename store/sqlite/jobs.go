@@ -318,26 +318,16 @@ func (e extraScan) Scan(dest ...any) error { return e.s.Scan(append(dest, e.extr
 // deleted user has none: deletion removed its memberships); see
 // store.EngineStore.
 func (d *DB) GetUserAny(ctx context.Context, tenant, id string) (store.User, bool, error) {
-	var (
-		u       store.User
-		deleted bool
-	)
-	err := d.read(ctx, func(tx *sql.Tx) error {
-		r, err := scanUser(extraScan{tx.QueryRowContext(ctx, `SELECT `+userCols+`, users.deleted_at IS NOT NULL
-			FROM users WHERE users.tenant = ?1 AND users.id = ?2`, tenant, id), []any{&deleted}})
-		if errors.Is(err, sql.ErrNoRows) {
-			return store.ErrNotFound
-		}
-		if err != nil {
-			return err
-		}
-		if u, err = r.decoded(); err != nil {
-			return err
-		}
-		groups, err := userGroups(ctx, tx, []string{id})
-		u.Groups = groups[id]
-		return err
-	})
+	var deleted bool
+	r, err := scanUserRead(d.r.QueryRowContext(ctx, `SELECT `+userReadCols+`, users.deleted_at IS NOT NULL
+		FROM users WHERE users.tenant = ?1 AND users.id = ?2`, tenant, id), &deleted)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = store.ErrNotFound
+	}
+	var u store.User
+	if err == nil {
+		u, err = r.decoded()
+	}
 	if err != nil {
 		return store.User{}, false, fmt.Errorf("get user %q: %w", id, err)
 	}

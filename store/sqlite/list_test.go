@@ -101,12 +101,15 @@ func TestPinsOneDropsTheSort(t *testing.T) {
 		if c.f == nil || c.f == store.Filter((*store.Compare)(nil)) {
 			continue
 		}
-		_, page, _, err := listSQL(c.t, "t", store.Query{Filter: c.f, Limit: 5}, "*")
+		_, page, _, pinned, err := listSQL(c.t, "t", store.Query{Filter: c.f, Limit: 5}, "*")
 		if errors.Is(err, store.ErrUnsupportedFilter) {
 			continue
 		}
 		if err != nil {
 			t.Fatalf("listSQL(%v): %v", c.f, err)
+		}
+		if pinned != c.want {
+			t.Errorf("listSQL(%v) pinned = %v, want %v", c.f, pinned, c.want)
 		}
 		if sorted := strings.Contains(page, "ORDER BY"); sorted == c.want {
 			t.Errorf("%v: page query %q; ORDER BY expected: %v", c.f, page, !c.want)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -22,6 +23,20 @@ type querier interface {
 
 const userCols = `users.seq, users.id, users.tenant, users.external_id, users.user_name, users.active,
 	users.attributes, users.version, users.created_at, users.updated_at`
+
+// userGroupsCol renders, in the statement that reads a user, the live
+// groups the user is a direct member of as a JSON array of [id,
+// displayName] pairs in the order store.User.Groups promises. One statement
+// reads one snapshot, so a user and its groups need neither a second query
+// nor an explicit read transaction (BEGIN and ROLLBACK on the reader, with
+// database/sql's Tx bookkeeping, cost more than the lookup itself).
+const userGroupsCol = `(SELECT json_group_array(json_array(g.id, g.display_name)
+		ORDER BY g.display_name_fold, g.display_name, g.id)
+	FROM members m JOIN groups g ON g.id = m.group_id
+	WHERE m.member_id = users.id AND g.deleted_at IS NULL)`
+
+// userReadCols are userCols followed by userGroupsCol; scanUserRead reads them.
+const userReadCols = userCols + `, ` + userGroupsCol
 
 // userRow is a scanned users row; attrs stays the stored canonical JSON.
 type userRow struct {
@@ -45,6 +60,36 @@ func scanUser(s scanner) (userRow, error) {
 	r.u.ExternalID = ext.String
 	r.u.CreatedAt, r.u.UpdatedAt = fromNanos(created), fromNanos(updated)
 	return r, nil
+}
+
+// scanUserRead scans userReadCols (and extra columns after them into
+// extra), filling the user's Groups.
+func scanUserRead(s scanner, extra ...any) (userRow, error) {
+	var groups string
+	r, err := scanUser(extraScan{s, append([]any{&groups}, extra...)})
+	if err != nil {
+		return userRow{}, err
+	}
+	if r.u.Groups, err = decodeGroupRefs(groups); err != nil {
+		return userRow{}, err
+	}
+	return r, nil
+}
+
+// decodeGroupRefs reads userGroupsCol; no groups is nil.
+func decodeGroupRefs(s string) ([]store.GroupRef, error) {
+	if s == "[]" {
+		return nil, nil
+	}
+	var pairs [][2]string
+	if err := json.Unmarshal([]byte(s), &pairs); err != nil {
+		return nil, fmt.Errorf("decode groups: %w", err)
+	}
+	refs := make([]store.GroupRef, len(pairs))
+	for i, p := range pairs {
+		refs[i] = store.GroupRef{ID: p[0], DisplayName: p[1]}
+	}
+	return refs, nil
 }
 
 // decoded returns the user with Attributes decoded (a fresh map each call).
@@ -141,9 +186,9 @@ func (d *DB) CreateUser(ctx context.Context, u store.User) (store.User, error) {
 	return u, nil
 }
 
-// getUserRow reads one live user.
+// getUserRow reads one live user with its groups in one statement.
 func getUserRow(ctx context.Context, q querier, tenant, id string) (userRow, error) {
-	r, err := scanUser(q.QueryRowContext(ctx, `SELECT `+userCols+` FROM users
+	r, err := scanUserRead(q.QueryRowContext(ctx, `SELECT `+userReadCols+` FROM users
 		WHERE users.tenant = ?1 AND users.id = ?2 AND users.deleted_at IS NULL`, tenant, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return userRow{}, store.ErrNotFound
@@ -153,92 +198,34 @@ func getUserRow(ctx context.Context, q querier, tenant, id string) (userRow, err
 
 // GetUser returns a live user with its groups; see store.Store.
 func (d *DB) GetUser(ctx context.Context, tenant, id string) (store.User, error) {
+	r, err := getUserRow(ctx, d.r, tenant, id)
 	var u store.User
-	err := d.read(ctx, func(tx *sql.Tx) error {
-		r, err := getUserRow(ctx, tx, tenant, id)
-		if err != nil {
-			return err
-		}
-		if u, err = r.decoded(); err != nil {
-			return err
-		}
-		groups, err := userGroups(ctx, tx, []string{id})
-		u.Groups = groups[id]
-		return err
-	})
+	if err == nil {
+		u, err = r.decoded()
+	}
 	if err != nil {
 		return store.User{}, fmt.Errorf("get user %q: %w", id, err)
 	}
 	return u, nil
 }
 
-// userGroups returns the live groups each of the users is a direct member
-// of, ordered by display name, in one query.
-func userGroups(ctx context.Context, q querier, ids []string) (map[string][]store.GroupRef, error) {
-	if len(ids) == 0 {
-		return nil, nil
-	}
-	list, err := json.Marshal(ids)
-	if err != nil {
-		return nil, err
-	}
-	rows, err := q.QueryContext(ctx, `SELECT m.member_id, g.id, g.display_name
-		FROM members m JOIN groups g ON g.id = m.group_id
-		WHERE m.member_id IN (SELECT value FROM json_each(?1)) AND g.deleted_at IS NULL
-		ORDER BY g.display_name_fold, g.display_name, g.id`, string(list))
-	if err != nil {
-		return nil, fmt.Errorf("load groups: %w", err)
-	}
-	defer rows.Close()
-	out := make(map[string][]store.GroupRef)
-	for rows.Next() {
-		var member string
-		var g store.GroupRef
-		if err := rows.Scan(&member, &g.ID, &g.DisplayName); err != nil {
-			return nil, fmt.Errorf("load groups: %w", err)
-		}
-		out[member] = append(out[member], g)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("load groups: %w", err)
-	}
-	return out, nil
-}
-
 // ListUsers returns one page of live users in creation order and the total.
 func (d *DB) ListUsers(ctx context.Context, tenant string, q store.Query) ([]store.User, int, error) {
-	var (
-		users []store.User
-		total int
-	)
-	err := d.read(ctx, func(tx *sql.Tx) error {
-		var rows []userRow
-		var err error
-		total, err = list(ctx, tx, usersTable, tenant, q, userCols, func(s scanner) error {
-			r, err := scanUser(s)
-			rows = append(rows, r)
-			return err
-		})
-		if err != nil || len(rows) == 0 {
-			return err
-		}
-		ids := make([]string, len(rows))
-		for i, r := range rows {
-			ids[i] = r.u.ID
-		}
-		groups, err := userGroups(ctx, tx, ids)
-		if err != nil {
-			return err
-		}
+	var rows []userRow
+	total, err := d.list(ctx, usersTable, tenant, q, userReadCols, func(s scanner) error {
+		r, err := scanUserRead(s)
+		rows = append(rows, r)
+		return err
+	})
+	var users []store.User
+	if err == nil && len(rows) > 0 {
 		users = make([]store.User, len(rows))
 		for i, r := range rows {
 			if users[i], err = r.decoded(); err != nil {
-				return err
+				break
 			}
-			users[i].Groups = groups[r.u.ID]
 		}
-		return nil
-	})
+	}
 	if err != nil {
 		return nil, 0, fmt.Errorf("list users of tenant %q: %w", tenant, err)
 	}
@@ -257,21 +244,18 @@ func (d *DB) UpdateUser(ctx context.Context, tenant, id string, fn func(*store.U
 		if err != nil {
 			return err
 		}
-		groups, err := userGroups(ctx, tx, []string{id})
-		if err != nil {
-			return err
-		}
+		groups := cur.u.Groups
 		next, err := cur.decoded() // a fresh copy fn may change at will
 		if err != nil {
 			return err
 		}
-		next.Groups = groups[id]
+		next.Groups = slices.Clone(groups)
 		if err := fn(&next); err != nil {
 			return err
 		}
 		// Fields fn may not change.
 		next.ID, next.Tenant, next.Version = cur.u.ID, cur.u.Tenant, cur.u.Version
-		next.CreatedAt, next.UpdatedAt, next.Groups = cur.u.CreatedAt, cur.u.UpdatedAt, groups[id]
+		next.CreatedAt, next.UpdatedAt, next.Groups = cur.u.CreatedAt, cur.u.UpdatedAt, groups
 		if err := checkUser(next); err != nil {
 			return err
 		}
@@ -283,7 +267,6 @@ func (d *DB) UpdateUser(ctx context.Context, tenant, id string, fn func(*store.U
 			next.Active == cur.u.Active {
 			// Nothing changed: write nothing, enqueue nothing, keep the version.
 			out, outAttrs = cur.u, cur.attrs
-			out.Groups = groups[id]
 			return nil
 		}
 		now := d.utcNow()
