@@ -34,6 +34,8 @@ const (
 	// (E2E_ENTRA_SCIM_TOKEN); the okta tenant uses binOktaToken, which
 	// startProcess puts in TEST_OKTA_SCIM_TOKEN.
 	e2eEntraToken = "e2e-entra-static-scim-token-0c4f9a7e1b2d"
+	// e2eAdminToken is the admin API's token (E2E_ADMIN_TOKEN).
+	e2eAdminToken = "e2e-admin-token-9d2e7c4b1a6f3e8d"
 	// convergeDeadline bounds every wait for Jira to show what the config
 	// says. The engine applies asynchronously; with injected faults it backs
 	// off (1 s doubling), so this is generous; a passing wait returns as soon
@@ -252,6 +254,7 @@ func newE2E(t *testing.T, o e2eOptions) *e2eEnv {
 	t.Helper()
 	t.Setenv("E2E_JIRA_TOKEN", e2eJiraToken)
 	t.Setenv("E2E_ENTRA_SCIM_TOKEN", e2eEntraToken)
+	t.Setenv("E2E_ADMIN_TOKEN", e2eAdminToken)
 	bin := buildBinary(t)
 	emu := startEmulator(t)
 	e := &e2eEnv{emu: emu, bin: bin, client: &http.Client{Timeout: 30 * time.Second}}
@@ -335,20 +338,92 @@ func (e *e2eEnv) pollJira(ctx context.Context, deadline time.Duration, check fun
 	}
 }
 
-// knownIssueDeadline bounds the wait of a check marked as a known issue:
-// once the bug is fixed such a state arrives within a second.
-const knownIssueDeadline = 5 * time.Second
 
-// awaitKnownIssue is awaitJira for a state a reported bug keeps from
-// arriving: not arriving skips the test (saying why), arriving fails it so
-// that the mark goes together with the bug.
-func (e *e2eEnv) awaitKnownIssue(t *testing.T, issue, what string, check func(atlassiantest.State) string) {
-	t.Helper()
-	if _, last := e.pollJira(t.Context(), knownIssueDeadline, check); last != "" {
-		t.Skipf("known issue (%s): %s: Jira did not converge within %v:\n%s", issue, what, knownIssueDeadline, last)
-	}
-	t.Errorf("%s: converged although marked as known issue %q: remove the mark", what, issue)
+// historyEntry is one result of GET /api/v1/users/{tenant}/{id}/history.
+type historyEntry struct {
+	Action  string `json:"action"`
+	Error   string `json:"error"`
+	Changes map[string]struct {
+		Before any `json:"before"`
+		After  any `json:"after"`
+	} `json:"changes"`
 }
+
+// history reads a SCIM user's per-user results through the admin API.
+func (e *e2eEnv) history(t *testing.T, tenant string, u *mUser) []historyEntry {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, e.root()+"/api/v1/users/"+tenant+"/"+u.id+"/history", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+e2eAdminToken)
+	resp, err := e.client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("history of %s/%s: status %d: %s", tenant, u.userName, resp.StatusCode, clip(data))
+	}
+	var doc struct {
+		Results []historyEntry `json:"results"`
+	}
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatalf("history of %s/%s: %v: %s", tenant, u.userName, err, clip(data))
+	}
+	return doc.Results
+}
+
+// findAction returns the first history entry with the action.
+func findAction(h []historyEntry, action string) (historyEntry, bool) {
+	for _, r := range h {
+		if r.Action == action {
+			return r, true
+		}
+	}
+	return historyEntry{}, false
+}
+
+// requireActions checks that a user's history holds every action. Results
+// are written when the engine's run finishes, which may be a little after
+// Jira shows the change, so it polls with a deadline.
+func (e *e2eEnv) requireActions(t *testing.T, tenant string, u *mUser, actions ...string) []historyEntry {
+	t.Helper()
+	deadline := time.Now().Add(historyDeadline)
+	for {
+		h := e.history(t, tenant, u)
+		var missing []string
+		for _, a := range actions {
+			if _, ok := findAction(h, a); !ok {
+				missing = append(missing, a)
+			}
+		}
+		if len(missing) == 0 {
+			return h
+		}
+		if time.Now().After(deadline) {
+			var got []string
+			for _, r := range h {
+				got = append(got, r.Action)
+			}
+			t.Errorf("history of %s/%s lacks %q within %v; it has %v", tenant, u.userName, missing, historyDeadline, got)
+			return h
+		}
+		timer := time.NewTimer(pollEvery)
+		select {
+		case <-t.Context().Done():
+			timer.Stop()
+			return h
+		case <-timer.C:
+		}
+	}
+}
+
+// historyDeadline bounds the wait for a result in a user's history.
+const historyDeadline = 10 * time.Second
 
 // tail returns the last n bytes of s.
 func tail(s string, n int) string {
@@ -365,7 +440,7 @@ func checkE2ESecrets(t *testing.T, label string, p *process) {
 	t.Helper()
 	checkNoSecrets(t, label, p)
 	out := p.stdout.String() + p.stderr.String()
-	for _, secret := range []string{e2eJiraToken, e2eEntraToken} {
+	for _, secret := range []string{e2eJiraToken, e2eEntraToken, e2eAdminToken} {
 		if strings.Contains(out, secret) {
 			t.Errorf("%s: process output contains a credential (%.6s…)", label, secret)
 		}

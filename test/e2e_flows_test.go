@@ -124,6 +124,19 @@ func oktaFlow(t *testing.T, e *e2eEnv, m *model) {
 	c.oktaPut(t, m, carol, func(u *mUser) { u.active = false })
 	e.awaitJira(t, "okta: back in scope, group deleted, PUT deactivation", m.diff)
 	m.settle()
+
+	// Every apply left a per-user result, with what changed.
+	e.requireActions(t, "okta", adopt, "adopted")
+	e.requireActions(t, "okta", dormant, "adopted")
+	e.requireActions(t, "okta", carol, "created", "deactivated", "reactivated")
+	e.requireActions(t, "okta", alice, "created", "updated", "deactivated", "reactivated")
+	h := e.requireActions(t, "okta", bob, "created", "renamed")
+	if r, ok := findAction(h, "renamed"); ok {
+		if c := r.Changes["username"]; c.Before != "ok-bob" || c.After != "ok-robert" {
+			t.Errorf("bob's rename result records username %v -> %v, want ok-bob -> ok-robert", c.Before, c.After)
+		}
+	}
+	e.requireActions(t, "okta", dave, "skipped")
 }
 
 // entraFlow: create with the enterprise extension, groups created empty and
@@ -171,6 +184,14 @@ func entraFlow(t *testing.T, e *e2eEnv, m *model) {
 		map[string]any{"op": "Replace", "path": "userName", "value": "en-erin.new@contoso.com"})
 	st = e.awaitJira(t, "entra: re-enable, delete, refused delete, rename", m.diff)
 	m.settle()
+	if m.tenants["entra"].onDelete == "delete" {
+		e.requireActions(t, "entra", hank, "deleted")
+		h := e.requireActions(t, "entra", gina, "deactivated")
+		if r, _ := findAction(h, "deactivated"); !strings.Contains(r.Error, "refused") {
+			t.Errorf("gina's refused delete is not explained in her result: %q", r.Error)
+		}
+	}
+	e.requireActions(t, "entra", ivy, "created")
 	if got := mustStateUser(t, st, "en-erin.new").Key; got != erinKey {
 		t.Errorf("renamed user has key %q, want %q", got, erinKey)
 	}
@@ -275,6 +296,18 @@ func TestE2EUsernameConflict(t *testing.T) {
 		map[string]any{"op": "Replace", "path": `emails[type eq "work"].value`, "value": "changed.dup2@contoso.com"})
 	en.entraMembers(t, m, extra, nil, []*mUser{enDup1, enDup2})
 	e.awaitJira(t, "losers' changes applied", m.diff)
+	// The losers are reported in the results, naming the winning tenant.
+	for _, u := range []*mUser{enDup1, enDup2} {
+		h := e.requireActions(t, "entra", u, "conflict")
+		if r, ok := findAction(h, "conflict"); ok && !strings.Contains(r.Error, `"okta"`) {
+			t.Errorf("conflict result of %s does not name the winning tenant: %q", u.userName, r.Error)
+		}
+	}
+	for _, u := range []*mUser{okDup1, okDup2} {
+		if _, ok := findAction(e.history(t, "okta", u), "conflict"); ok {
+			t.Errorf("the winner %s has a conflict result", u.userName)
+		}
+	}
 	for _, seen := range append(stopWatch(), stopWatch2()...) {
 		t.Error(seen)
 	}
@@ -308,7 +341,7 @@ func TestE2EConflictOwnerDeleted(t *testing.T) {
 		}
 		return ""
 	})
-	e.awaitKnownIssue(t, "rivals of a released username are not re-enqueued", "owner deleted: the other user's account appears", m.diff)
+	e.awaitJira(t, "owner deleted: the other user's account appears", m.diff)
 	e.finish(t, "conflict owner deleted", m)
 }
 
@@ -335,7 +368,7 @@ func TestE2EReusedUsername(t *testing.T) {
 	rehired := entraUser("en-hank", "Hank Hill Returned", "Hank Hill")
 	rehired.emails[0].value = "hank.hill@contoso.com"
 	en.entraCreateUser(t, m, rehired)
-	e.awaitKnownIssue(t, "a user deleted in the IdP keeps its username against a new live user", "new en-hank owns the account", m.diff)
+	e.awaitJira(t, "new en-hank owns the account", m.diff)
 	if got := mustStateUser(t, e.awaitJira(t, "new en-hank", m.diff), "en-hank").Key; got != key {
 		t.Errorf("en-hank has key %q, want %q (the existing account, adopted)", got, key)
 	}
@@ -577,10 +610,10 @@ func TestE2ECrashRestart(t *testing.T) {
 // a restart applies the rest.
 func TestE2EGracefulStop(t *testing.T) {
 	const n = 60
-	e := newE2E(t, e2eOptions{rateLimit: 40, burst: 4, entraOnDelete: "delete"})
+	e := newE2E(t, e2eOptions{rateLimit: 20, burst: 2, entraOnDelete: "delete"})
 	m := newModel("calm-", entraRules("delete"))
 	pushBurst(t, e.entraClient(), m, "calm-", n)
-	e.awaitPartial(t, "calm-", n)
+	atStop := e.awaitPartial(t, "calm-", n)
 	e.sb.stop(t) // SIGTERM; exit status 0 within stopDeadline
 
 	st, err := e.emu.state(t.Context())
@@ -594,8 +627,99 @@ func TestE2EGracefulStop(t *testing.T) {
 			t.Errorf("after SIGTERM %s is half-applied: %+v, want %+v", name, g, w)
 		}
 	}
-	t.Logf("stopped with %d of %d users applied", len(got), n)
+	t.Logf("SIGTERM with %d of %d users applied, %d when the process had exited", atStop, n, len(got))
 
 	e.restart(t)
 	e.finish(t, "graceful stop", m)
+}
+
+// parallel runs fn(0..n-1) on 8 goroutines and fails the test with the
+// first error.
+func parallel(t *testing.T, n int, fn func(i int) error) {
+	t.Helper()
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	next := make(chan int)
+	for range 8 {
+		wg.Go(func() {
+			for i := range next {
+				if err := fn(i); err != nil {
+					errs <- err
+				}
+			}
+		})
+	}
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+}
+
+// TestE2ECrashDuringRenames: every user of a burst is renamed (a domain
+// migration: Entra replaces userName) and gets a new display name, and
+// scimbridge is killed with SIGKILL in the middle of applying. A rename
+// Jira carried out whose link was not saved yet must not strand the user:
+// after the restart every account has its new name and attributes.
+func TestE2ECrashDuringRenames(t *testing.T) {
+	const n = 120
+	e := newE2E(t, e2eOptions{rateLimit: 100, burst: 10, entraOnDelete: "delete"})
+	m := newModel("ren-", entraRules("delete"))
+	c := e.entraClient()
+	users := pushBurst(t, c, m, "ren-", n)
+	e.awaitJira(t, "burst created", m.diff)
+	m.settle()
+
+	parallel(t, n, func(i int) error {
+		u := users[i]
+		name := fmt.Sprintf("ren-new-%03d@contoso.com", i)
+		display := fmt.Sprintf("Renamed User %03d", i)
+		_, err := c.callErr(t.Context(), http.MethodPatch, "/Users/"+u.id, patchOp(
+			map[string]any{"op": "Replace", "path": "userName", "value": name},
+			map[string]any{"op": "Replace", "path": "displayName", "value": display},
+		), http.StatusOK, http.StatusNoContent)
+		if err == nil {
+			m.update(func() { u.userName, u.displayName = name, display })
+		}
+		return err
+	})
+	e.awaitPartial(t, "ren-new-", n)
+	if err := e.sb.cmd.Process.Kill(); err != nil {
+		t.Fatalf("SIGKILL: %v", err)
+	}
+	select {
+	case <-e.sb.done:
+	case <-time.After(stopDeadline):
+		t.Fatal("scimbridge did not die after SIGKILL")
+	}
+	st, err := e.emu.state(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Renamed but still with the old display name: the kill fell between
+	// the two calls of their job, before its link was saved.
+	halfway := 0
+	for _, u := range st.Users {
+		if strings.HasPrefix(u.Name, "ren-new-") && strings.HasPrefix(u.DisplayName, "Burst User") {
+			halfway++
+		}
+	}
+	t.Logf("killed with %d of %d users renamed in Jira, %d of them half-way", countPrefix(st, "ren-new-"), n, halfway)
+
+	e.restart(t)
+	e.awaitJira(t, "every account renamed", func(st atlassiantest.State) string {
+		if got := countPrefix(st, "ren-new-"); got != n {
+			return fmt.Sprintf("%d of %d accounts renamed", got, n)
+		}
+		return ""
+	})
+	if halfway > 0 {
+		e.awaitJira(t, "renamed users after the restart", m.diff)
+	}
+	e.awaitJira(t, "renames after the restart", m.diff)
+	e.finish(t, "crash during renames", m)
 }
