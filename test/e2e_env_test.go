@@ -338,7 +338,6 @@ func (e *e2eEnv) pollJira(ctx context.Context, deadline time.Duration, check fun
 	}
 }
 
-
 // historyEntry is one result of GET /api/v1/users/{tenant}/{id}/history.
 type historyEntry struct {
 	Action  string `json:"action"`
