@@ -33,14 +33,15 @@ func (h *groupHandler) Create(r *http.Request, attrs scim.ResourceAttributes) (s
 	if err != nil {
 		return scim.Resource{}, toSCIMError(r.Context(), h.log, err, "")
 	}
-	// The store fills Display and Kind of members on read only.
-	if len(created.Members) > 0 {
-		if created, err = h.st.GetGroup(r.Context(), h.tenant, created.ID, true); err != nil {
-			return scim.Resource{}, toSCIMError(r.Context(), h.log, err, created.ID)
-		}
-	}
+	return h.written(r, created), nil
+}
+
+// written renders the group a write returned: the store fills in the
+// members' Kind and Display as a read would, so no second read (of every
+// member) is needed.
+func (h *groupHandler) written(r *http.Request, g store.Group) scim.Resource {
 	proj := parseProjection(r.URL.Query())
-	return h.links.groupResource(created, proj.wants(attrMembers), proj), nil
+	return h.links.groupResource(g, proj.wants(attrMembers), proj)
 }
 
 func (h *groupHandler) Get(r *http.Request, id string) (scim.Resource, error) {
@@ -93,7 +94,7 @@ func (h *groupHandler) list(r *http.Request, f store.Filter, startIndex, count i
 
 func (h *groupHandler) Replace(r *http.Request, id string, attrs scim.ResourceAttributes) (scim.Resource, error) {
 	ifMatch := r.Header.Get("If-Match")
-	_, err := h.st.UpdateGroup(r.Context(), h.tenant, id, func(g *store.Group) error {
+	g, err := h.st.UpdateGroup(r.Context(), h.tenant, id, func(g *store.Group) error {
 		if !etagMatches(ifMatch, g.Version) {
 			return errPreconditionFailed
 		}
@@ -102,12 +103,12 @@ func (h *groupHandler) Replace(r *http.Request, id string, attrs scim.ResourceAt
 	if err != nil {
 		return scim.Resource{}, toSCIMError(r.Context(), h.log, err, id)
 	}
-	return h.Get(r, id)
+	return h.written(r, g), nil
 }
 
 func (h *groupHandler) Patch(r *http.Request, id string, ops []scim.PatchOperation) (scim.Resource, error) {
 	ifMatch := r.Header.Get("If-Match")
-	_, err := h.st.UpdateGroup(r.Context(), h.tenant, id, func(g *store.Group) error {
+	g, err := h.st.UpdateGroup(r.Context(), h.tenant, id, func(g *store.Group) error {
 		if !etagMatches(ifMatch, g.Version) {
 			return errPreconditionFailed
 		}
@@ -123,7 +124,7 @@ func (h *groupHandler) Patch(r *http.Request, id string, ops []scim.PatchOperati
 	if h.noContent {
 		return scim.Resource{}, nil
 	}
-	return h.Get(r, id)
+	return h.written(r, g), nil
 }
 
 func (h *groupHandler) Delete(r *http.Request, id string) error {
