@@ -88,6 +88,22 @@ type Options struct {
 	Poll time.Duration
 	// BatchSize is how many due jobs are read at once; 0 means 256.
 	BatchSize int
+	// Observer, if set, is told about every result and every finished run
+	// (metrics); nil means nobody listens.
+	Observer Observer
+}
+
+// Observer watches the engine's work without taking part in it: cmd plugs
+// the metrics in here. Its methods are called from the engine's workers,
+// concurrently, while a run is in progress; they must return quickly and
+// must not call back into the engine.
+type Observer interface {
+	// Recorded is called once per result as the run records it; kind is the
+	// run's kind (push, reconcile, dry-run).
+	Recorded(kind string, res store.Result)
+	// RunFinished is called once per run when it is closed, with its final
+	// status, counts (a copy) and start and finish times.
+	RunFinished(run store.Run)
 }
 
 // Engine applies the desired state to the targets.
@@ -101,6 +117,7 @@ type Engine struct {
 	poll    time.Duration
 	batch   int
 	wake    chan struct{}
+	obs     Observer // nil: none
 
 	trig triggers
 
@@ -114,7 +131,7 @@ func New(st Store, tenants []Tenant, targets []Target, opts Options) (*Engine, e
 	e := &Engine{
 		st: st, tenants: map[string]*Tenant{}, targets: map[string]*Target{},
 		now: opts.Now, log: opts.Logger, workers: opts.Workers, poll: opts.Poll, batch: opts.BatchSize,
-		wake: make(chan struct{}, 1),
+		wake: make(chan struct{}, 1), obs: opts.Observer,
 	}
 	if e.now == nil {
 		e.now = time.Now

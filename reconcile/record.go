@@ -3,6 +3,7 @@ package reconcile
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -41,7 +42,11 @@ func (r *recorder) add(ctx context.Context, res store.Result) {
 	if len(r.pending) >= flushEvery {
 		batch, r.pending = r.pending, nil
 	}
+	kind := r.run.Kind
 	r.mu.Unlock()
+	if r.e.obs != nil {
+		r.e.obs.Recorded(kind, res)
+	}
 	if batch != nil {
 		r.write(ctx, batch)
 	}
@@ -79,6 +84,11 @@ func (r *recorder) finish(ctx context.Context, err error) store.Run {
 	}
 	if uerr := r.e.st.UpdateRun(ctx, r.run); uerr != nil {
 		r.e.log.Error("close run", "run", r.run.ID, "err", uerr)
+	}
+	if r.e.obs != nil {
+		done := r.run
+		done.Counts = maps.Clone(r.run.Counts)
+		r.e.obs.RunFinished(done)
 	}
 	return r.run
 }
