@@ -26,16 +26,13 @@ const groupCols = `groups.seq, groups.id, groups.tenant, groups.external_id, gro
 	groups.attributes, groups.version, groups.created_at, groups.updated_at`
 
 // membersCol renders, in the statement that reads a group, its members as
-// a JSON array of [id, kind, display] triples ordered by id (see
-// store.Member): one row for the whole list, where one row per member cost
-// a cgo call and a Scan each (~2 ms for 1000 members), and one snapshot
-// with the group row, without an explicit transaction.
-const membersCol = `(SELECT json_group_array(json_array(m.member_id, m.member_kind,
-		COALESCE(NULLIF(u.display_name, ''), u.user_name, mg.display_name, '')) ORDER BY m.member_id)
-	FROM members m
-	LEFT JOIN users u ON m.member_kind = 'User' AND u.id = m.member_id
-	LEFT JOIN groups mg ON m.member_kind = 'Group' AND mg.id = m.member_id
-	WHERE m.group_id = groups.id)`
+// a JSON array of [id, kind, display] triples (see store.Member): one row
+// for the whole list, where one row per member cost a cgo call and a Scan
+// each, and one snapshot with the group row, without an explicit
+// transaction. The display is the one the members row keeps current
+// (migration 0003); decodeMembers orders the members by id.
+const membersCol = `(SELECT json_group_array(json_array(m.member_id, m.member_kind, m.display))
+	FROM members m WHERE m.group_id = groups.id)`
 
 // groupReadCols are the columns a group read selects: groupCols, and
 // membersCol when members are wanted; scanGroupRead reads them.
@@ -61,7 +58,10 @@ func scanGroupRead(s scanner, withMembers bool, extra ...any) (groupRow, error) 
 	return r, nil
 }
 
-// decodeMembers reads membersCol; no members is nil.
+// decodeMembers reads membersCol; no members is nil. The members come
+// ordered by id: SQLite reads them in primary key order, so the sort only
+// checks that (it is not something a json_group_array without ORDER BY
+// promises, and an ORDER BY there costs a temporary b-tree).
 func decodeMembers(s string) ([]store.Member, error) {
 	var out []store.Member
 	err := stringTuples(s, 3, func(t []string) {
@@ -70,7 +70,29 @@ func decodeMembers(s string) ([]store.Member, error) {
 	if err != nil {
 		return nil, fmt.Errorf("decode members: %w", err)
 	}
+	if !slices.IsSortedFunc(out, byValue) {
+		slices.SortFunc(out, byValue)
+	}
 	return out, nil
+}
+
+// memberDisplay is what a membership row keeps as the display of a user
+// member: its displayName attribute, else its userName (as store.Member
+// says).
+func memberDisplay(displayName, userName string) string {
+	if displayName != "" {
+		return displayName
+	}
+	return userName
+}
+
+// setMemberDisplay records a member's new display in every group that
+// contains it.
+func setMemberDisplay(ctx context.Context, tx querier, member, display string) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE members SET display = ?1 WHERE member_id = ?2`, display, member); err != nil {
+		return fmt.Errorf("update display of member %q: %w", member, err)
+	}
+	return nil
 }
 
 type groupRow struct {
@@ -163,8 +185,8 @@ func addMembers(ctx context.Context, tx querier, tenant, group string, ids []str
 		if err != nil {
 			return nil, err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO members (group_id, member_id, member_kind) VALUES (?1, ?2, ?3)`,
-			group, id, string(m.Kind)); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO members (group_id, member_id, member_kind, display) VALUES (?1, ?2, ?3, ?4)`,
+			group, id, string(m.Kind), m.Display); err != nil {
 			return nil, fmt.Errorf("add member %q: %w", id, err)
 		}
 		added = append(added, m)
@@ -337,6 +359,11 @@ func (d *DB) UpdateGroup(ctx context.Context, tenant, id string, fn func(*store.
 			attributes = ?4, version = version + 1, updated_at = ?5 WHERE seq = ?6`,
 			nullable(next.ExternalID), next.DisplayName, fold(next.DisplayName), attrs, nanos(now), cur.seq); err != nil {
 			return groupConflict(err, next)
+		}
+		if next.DisplayName != cur.g.DisplayName {
+			if err := setMemberDisplay(ctx, tx, id, next.DisplayName); err != nil {
+				return err
+			}
 		}
 		for _, m := range removed {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM members WHERE group_id = ?1 AND member_id = ?2`, id, m); err != nil {

@@ -250,6 +250,7 @@ func (d *DB) UpdateUser(ctx context.Context, tenant, id string, fn func(*store.U
 			return err
 		}
 		next.Groups = slices.Clone(groups)
+		oldDisplay := memberDisplay(displayNameAttr(next.Attributes), next.UserName)
 		if err := fn(&next); err != nil {
 			return err
 		}
@@ -275,6 +276,11 @@ func (d *DB) UpdateUser(ctx context.Context, tenant, id string, fn func(*store.U
 			nullable(next.ExternalID), next.UserName, fold(next.UserName), displayNameAttr(next.Attributes),
 			next.Active, attrs, nanos(now), cur.seq); err != nil {
 			return userConflict(err, next)
+		}
+		if display := memberDisplay(displayNameAttr(next.Attributes), next.UserName); display != oldDisplay {
+			if err := setMemberDisplay(ctx, tx, id, display); err != nil {
+				return err
+			}
 		}
 		if err := enqueue(ctx, tx, tenant, store.KindUser, id, now); err != nil {
 			return err
