@@ -54,6 +54,9 @@ type Config struct {
 	// Tenants are the IdPs that push SCIM to the bridge, one SCIM base URL
 	// (/scim/v2/{name}) each.
 	Tenants []Tenant `yaml:"tenants" json:"tenants"`
+	// MetricsListen, when set, is a host:port of its own for /metrics (so
+	// the SCIM listener need not expose it); empty serves /metrics on Listen.
+	MetricsListen string `yaml:"metrics_listen" json:"metrics_listen,omitempty"`
 	// Webhook configures POST /api/v1/webhooks/reconcile.
 	Webhook Webhook `yaml:"webhook" json:"webhook"`
 	// Reconcile configures the periodic drift repair.

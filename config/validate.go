@@ -67,6 +67,13 @@ func (c *Config) Validate() error {
 	if err := checkListen(c.Listen); err != "" {
 		p.add("listen", "%s", err)
 	}
+	if c.MetricsListen != "" {
+		if err := checkListen(c.MetricsListen); err != "" {
+			p.add("metrics_listen", "%s", err)
+		} else if c.MetricsListen == c.Listen && !strings.HasSuffix(c.Listen, ":0") {
+			p.add("metrics_listen", "is the same address as listen; leave it out to serve /metrics on listen")
+		}
+	}
 	if c.Database == "" {
 		p.add("database", "required")
 	}
