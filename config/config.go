@@ -63,7 +63,27 @@ type Config struct {
 	Reconcile Reconcile `yaml:"reconcile" json:"reconcile"`
 	// History configures the run history.
 	History History `yaml:"history" json:"history"`
+	// Trace logs every HTTP request in detail, for diagnosing an IdP.
+	Trace Trace `yaml:"trace" json:"trace"`
 }
+
+// Trace configures the request trace: one log line per HTTP request with
+// its method, path, query, headers, status, latency and bodies, every
+// secret (Authorization, passwords, tokens) redacted. Off by default: even
+// redacted, the bodies hold personal data.
+type Trace struct {
+	// Enabled switches the trace on.
+	Enabled bool `yaml:"enabled" json:"enabled"`
+	// MaxBodyBytes cuts each logged body (after redaction); 0 logs no
+	// bodies. Default 4096, at most MaxTraceBodyBytes.
+	MaxBodyBytes int `yaml:"max_body_bytes" json:"max_body_bytes"`
+}
+
+// Trace body limits.
+const (
+	DefaultTraceBodyBytes = 4096
+	MaxTraceBodyBytes     = 1 << 20
+)
 
 // History configures how long runs and their results are kept.
 type History struct {
@@ -289,7 +309,7 @@ func Parse(data []byte, baseDir string, getenv func(string) string) (*Config, er
 	if getenv == nil {
 		getenv = os.Getenv
 	}
-	c := &Config{Listen: DefaultListen, Database: DefaultDatabase, LogLevel: DefaultLogLevel}
+	c := &Config{Listen: DefaultListen, Database: DefaultDatabase, LogLevel: DefaultLogLevel, Trace: Trace{MaxBodyBytes: DefaultTraceBodyBytes}}
 	if problems := yamlstrict.Decode(data, c, hint); len(problems) > 0 {
 		return nil, &ValidationError{Problems: problems}
 	}

@@ -85,6 +85,9 @@ func (c *Config) Validate() error {
 	if !slices.Contains(logLevels, c.LogLevel) {
 		p.add("log_level", "want one of %s", strings.Join(logLevels, ", "))
 	}
+	if c.Trace.MaxBodyBytes < 0 || c.Trace.MaxBodyBytes > MaxTraceBodyBytes {
+		p.add("trace.max_body_bytes", "want 0 (no bodies) to %d, got %d", MaxTraceBodyBytes, c.Trace.MaxBodyBytes)
+	}
 	if c.Admin.TokenEnv != "" {
 		checkEnv(&p, "admin.token_env", c.Admin.TokenEnv, c.Admin.Token)
 	}

@@ -81,13 +81,17 @@ func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (*c
 // serve runs the service until ctx ends. ready, if set, is called with the
 // listening address once requests are accepted.
 func serve(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, ready func(addr string)) error {
-	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.SlogLevel()}))
+	log := slog.New(newContextHandler(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.SlogLevel()})))
 
 	st, err := sqlite.Open(ctx, cfg.Database, sqlite.Options{})
 	if err != nil {
 		return fmt.Errorf("open database: %w", err)
 	}
 	defer st.Close()
+	reg, mx, err := newMetrics(ctx, cfg, st, log)
+	if err != nil {
+		return err
+	}
 
 	var authTenants []auth.Tenant
 	var scimTenants []scim.Tenant
@@ -123,12 +127,12 @@ func serve(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, re
 	if base == "" {
 		base = "http://" + ln.Addr().String()
 	}
-	tgs, err := targets(cfg, log)
+	tgs, err := instrumentedTargets(cfg, log, mx)
 	if err != nil {
 		ln.Close()
 		return err
 	}
-	engine, err := reconcile.New(st, engineTenants(cfg), tgs, reconcile.Options{Logger: log})
+	engine, err := reconcile.New(st, engineTenants(cfg), tgs, reconcile.Options{Logger: log, Observer: mx})
 	if err != nil {
 		ln.Close()
 		return err
@@ -149,12 +153,17 @@ func serve(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, re
 	}
 
 	r := mux.NewRouter()
-	r.PathPrefix(scim.Prefix).Handler(scimSrv)
+	r.PathPrefix(scim.Prefix).Handler(mx.SCIM(scimSrv))
 	r.PathPrefix("/api/v1/").Handler(api.Handler())
-	r.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = io.WriteString(w, `{"status":"ok"}`)
-	})
+	stopMetrics, err := serveMetrics(cfg, r, reg, log, stdout)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer stopMetrics()
+	hc := newHealth(st, tgs, time.Now, log)
+	r.HandleFunc("/healthz", hc.healthz).Methods(http.MethodGet, http.MethodHead)
+	r.HandleFunc("/readyz", hc.readyz).Methods(http.MethodGet, http.MethodHead)
 
 	engineCtx, stopEngine := context.WithCancel(context.WithoutCancel(ctx))
 	engineDone := make(chan struct{})
@@ -163,9 +172,8 @@ func serve(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, re
 		_ = engine.Run(engineCtx)
 	}()
 	defer func() {
-		// After the HTTP server has drained: the pass in flight finishes
-		// its calls, then the engine stops. Jobs not yet applied stay in the
-		// outbox for the next start.
+		// stopAll stops the engine in order; this covers early returns.
+		// Jobs not yet applied stay in the outbox for the next start.
 		stopEngine()
 		<-engineDone
 	}()
@@ -178,7 +186,9 @@ func serve(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, re
 	}
 	pruneCtx, stopPrune := context.WithCancel(ctx)
 	defer stopPrune()
+	pruneDone := make(chan struct{})
 	go func() {
+		defer close(pruneDone)
 		t := time.NewTicker(time.Hour)
 		defer t.Stop()
 		for {
@@ -195,8 +205,9 @@ func serve(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, re
 		}
 	}()
 
+	var sched *cron.Cron
 	if cfg.Reconcile.Schedule != "" {
-		sched := cron.New()
+		sched = cron.New()
 		if _, err := sched.AddFunc(cfg.Reconcile.Schedule, func() {
 			if _, err := engine.Trigger(context.WithoutCancel(ctx), context.WithoutCancel(ctx), runOptions(cfg, "cron", false, false)); err != nil {
 				log.Error("scheduled reconcile", "err", err)
@@ -206,10 +217,12 @@ func serve(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, re
 			return fmt.Errorf("reconcile.schedule: %w", err)
 		}
 		sched.Start()
-		defer func() { <-sched.Stop().Done() }()
 	}
 
-	srv := &http.Server{Handler: r, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	handler := requestLog(log, r, requestLogOptions{
+		Tenants: tenantNames(cfg), Trace: cfg.Trace.Enabled, MaxBodyBytes: cfg.Trace.MaxBodyBytes,
+	})
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	log.Info("scimbridge listening", "addr", ln.Addr().String(), "tenants", len(cfg.Tenants))
@@ -218,17 +231,24 @@ func serve(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, re
 		ready(ln.Addr().String())
 	}
 
+	var serveErr error
 	select {
 	case err := <-errc:
-		return fmt.Errorf("serve: %w", err)
+		serveErr = fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
+		log.Info("scimbridge stopping")
 	}
-	// Stop accepting, let in-flight requests finish: every accepted change is
-	// already committed when its response is written.
-	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
+	// The database is closed (deferred above) only after every part that
+	// uses it has stopped.
+	err = stopAll(log, running{
+		srv: srv, stopEngine: stopEngine, engineDone: engineDone, sched: sched, reconciles: engine,
+		stopPrune: stopPrune, pruneDone: pruneDone,
+	}, shutdownTimeout)
+	if serveErr != nil {
+		return serveErr
+	}
+	if err != nil {
+		return err
 	}
 	log.Info("scimbridge stopped")
 	return nil

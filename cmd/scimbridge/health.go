@@ -1,0 +1,215 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/scimbridge/scimbridge/atlassian"
+	"github.com/scimbridge/scimbridge/reconcile"
+)
+
+// writeProber is what readiness needs from the store: a write transaction
+// that changes nothing. PruneRuns with a cutoff before any run could have
+// finished goes through the single writer (BEGIN IMMEDIATE ... COMMIT), so
+// it fails when the writer is closed or wedged, the file is read-only or
+// the write lock cannot be had within the busy timeout.
+//
+// Unverified: a commit that changes nothing writes no page, so a full disk
+// is only noticed by the next real change. A store method that commits a
+// heartbeat row (say Ping(ctx) error) would make this a true write probe.
+type writeProber interface {
+	PruneRuns(ctx context.Context, cutoff time.Time) (int, error)
+}
+
+// userGetter is what readiness needs from a target: one authenticated read.
+type userGetter interface {
+	GetUser(ctx context.Context, username string) (atlassian.User, error)
+}
+
+// probeTarget is one target as readiness sees it.
+type probeTarget struct {
+	name string
+	dir  userGetter
+}
+
+// Readiness timing. Targets are probed at most once per targetProbeTTL, so
+// a readiness probe polled every few seconds costs each target one request
+// per half minute, taken from its rate limit like any other call.
+const (
+	dbProbeTimeout     = 5 * time.Second
+	targetProbeTimeout = 2 * time.Second
+	targetProbeTTL     = 30 * time.Second
+	// probeUser is looked up on each target. Guess: no real account has
+	// this name; if one does, finding it proves reachability just as well.
+	probeUser = "scimbridge-readiness-probe"
+)
+
+// epoch is the prune cutoff of the write probe: no run finished before it.
+var epoch = time.Unix(0, 0).UTC()
+
+// health serves /healthz and /readyz.
+type health struct {
+	db      writeProber
+	targets []probeTarget
+	now     func() time.Time
+	log     *slog.Logger
+
+	probing sync.Mutex // held by the one request refreshing the targets' status
+
+	mu      sync.Mutex // guards checked and status
+	checked time.Time
+	status  map[string]targetStatus
+}
+
+// targetStatus is one target's entry in /readyz.
+type targetStatus struct {
+	// Status is "ok" (reachable, credentials accepted), "auth_failed"
+	// (reachable, credentials refused), "unreachable" or "unknown" (not
+	// probed yet).
+	Status    string    `json:"status"`
+	Error     string    `json:"error,omitempty"`
+	CheckedAt time.Time `json:"checked_at,omitzero"`
+	LatencyMS int64     `json:"latency_ms,omitempty"`
+}
+
+// dbStatus is the database's entry in /readyz.
+type dbStatus struct {
+	Status string `json:"status"` // "ok" or "error"
+	Error  string `json:"error,omitempty"`
+}
+
+// readyBody is the /readyz document.
+type readyBody struct {
+	Status   string                  `json:"status"` // "ready" or "not ready"
+	Database dbStatus                `json:"database"`
+	Targets  map[string]targetStatus `json:"targets"`
+}
+
+func newHealth(db writeProber, tgs []reconcile.Target, now func() time.Time, log *slog.Logger) *health {
+	h := &health{db: db, now: now, log: log, status: map[string]targetStatus{}}
+	for _, t := range tgs {
+		h.targets = append(h.targets, probeTarget{name: t.Name, dir: t.Dir})
+	}
+	return h
+}
+
+// healthz answers 200 while the process serves HTTP: liveness only, it
+// touches nothing, so a slow database or target never gets the bridge
+// restarted.
+func (h *health) healthz(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// readyz answers 200 when the database takes writes and 503 when it does
+// not. The targets' reachability is reported as detail and never fails
+// readiness: an Atlassian outage must not stop the IdPs' pushes, which the
+// outbox keeps until the target is back.
+func (h *health) readyz(w http.ResponseWriter, r *http.Request) {
+	body := readyBody{Status: "ready", Database: dbStatus{Status: "ok"}}
+	code := http.StatusOK
+	if err := h.probeDB(r.Context()); err != nil {
+		body.Status, code = "not ready", http.StatusServiceUnavailable
+		body.Database = dbStatus{Status: "error", Error: err.Error()}
+	}
+	body.Targets = h.targetStatus(r.Context())
+	writeJSON(w, code, body)
+}
+
+// probeDB runs the write probe. The error it returns is safe to show: the
+// store's own message goes to the log only.
+func (h *health) probeDB(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, dbProbeTimeout)
+	defer cancel()
+	if _, err := h.db.PruneRuns(ctx, epoch); err != nil {
+		h.log.WarnContext(ctx, "readiness: database write probe failed", "err", err)
+		if errors.Is(err, context.DeadlineExceeded) {
+			return errors.New("database write probe timed out")
+		}
+		return errors.New("database does not accept writes")
+	}
+	return nil
+}
+
+// targetStatus returns the targets' last known status, refreshing it first
+// when it is older than targetProbeTTL and no other request is doing so
+// (those get the previous status rather than wait).
+func (h *health) targetStatus(ctx context.Context) map[string]targetStatus {
+	if h.stale() && h.probing.TryLock() {
+		if h.stale() {
+			fresh := h.probeTargets(ctx)
+			h.mu.Lock()
+			h.status, h.checked = fresh, h.now()
+			h.mu.Unlock()
+		}
+		h.probing.Unlock()
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := make(map[string]targetStatus, len(h.targets))
+	for _, t := range h.targets {
+		s, ok := h.status[t.name]
+		if !ok {
+			s = targetStatus{Status: "unknown"}
+		}
+		out[t.name] = s
+	}
+	return out
+}
+
+func (h *health) stale() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.checked.IsZero() || h.now().Sub(h.checked) >= targetProbeTTL
+}
+
+// probeTargets looks probeUser up on every target at once.
+func (h *health) probeTargets(ctx context.Context) map[string]targetStatus {
+	// The probe outlives neither the request nor targetProbeTTL's budget,
+	// but a client that hangs up does not leave the status half-refreshed.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), targetProbeTimeout)
+	defer cancel()
+	out := make(map[string]targetStatus, len(h.targets))
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for _, t := range h.targets {
+		wg.Go(func() {
+			start := h.now()
+			_, err := t.dir.GetUser(ctx, probeUser)
+			s := classifyProbe(err)
+			s.CheckedAt = h.now().UTC()
+			s.LatencyMS = s.CheckedAt.Sub(start).Milliseconds()
+			mu.Lock()
+			out[t.name] = s
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	return out
+}
+
+// classifyProbe turns the probe's answer into a status. Only the error's
+// kind is shown: its text may quote the target's answer.
+func classifyProbe(err error) targetStatus {
+	switch kind := atlassian.KindOf(err); {
+	case err == nil, kind == atlassian.NotFound:
+		return targetStatus{Status: "ok"}
+	case kind == atlassian.Unauthorized, kind == atlassian.Forbidden:
+		return targetStatus{Status: "auth_failed", Error: kind.String()}
+	case errors.Is(err, context.DeadlineExceeded):
+		return targetStatus{Status: "unreachable", Error: "timed out after " + targetProbeTimeout.String()}
+	default:
+		return targetStatus{Status: "unreachable", Error: kind.String()}
+	}
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(v)
+}
