@@ -88,10 +88,6 @@ func serve(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, re
 		return fmt.Errorf("open database: %w", err)
 	}
 	defer st.Close()
-	reg, mx, err := newMetrics(ctx, cfg, st, log)
-	if err != nil {
-		return err
-	}
 
 	var authTenants []auth.Tenant
 	var scimTenants []scim.Tenant
@@ -127,12 +123,12 @@ func serve(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, re
 	if base == "" {
 		base = "http://" + ln.Addr().String()
 	}
-	tgs, err := instrumentedTargets(cfg, log, mx)
+	tgs, err := targets(cfg, log)
 	if err != nil {
 		ln.Close()
 		return err
 	}
-	engine, err := reconcile.New(st, engineTenants(cfg), tgs, reconcile.Options{Logger: log, Observer: mx})
+	engine, err := reconcile.New(st, engineTenants(cfg), tgs, reconcile.Options{Logger: log})
 	if err != nil {
 		ln.Close()
 		return err
@@ -153,14 +149,8 @@ func serve(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, re
 	}
 
 	r := mux.NewRouter()
-	r.PathPrefix(scim.Prefix).Handler(mx.SCIM(scimSrv))
+	r.PathPrefix(scim.Prefix).Handler(scimSrv)
 	r.PathPrefix("/api/v1/").Handler(api.Handler())
-	stopMetrics, err := serveMetrics(cfg, r, reg, log, stdout)
-	if err != nil {
-		ln.Close()
-		return err
-	}
-	defer stopMetrics()
 	hc := newHealth(st, tgs, time.Now, log)
 	r.HandleFunc("/healthz", hc.healthz).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc("/readyz", hc.readyz).Methods(http.MethodGet, http.MethodHead)
