@@ -388,7 +388,13 @@ func (e *Engine) applyPlanned(ctx context.Context, rec *recorder, pl planned, dr
 }
 
 func (e *Engine) deactivateOrphan(ctx context.Context, rec *recorder, o orphan, dryRun bool) {
-	res := store.Result{Target: o.target.Name, UserName: o.u.Name, Action: "unchanged"}
+	// An orphan belongs to no tenant and has no SCIM id: it is recorded
+	// under the pseudo-tenant "(orphan)" and its Atlassian key.
+	id := o.u.Key
+	if id == "" {
+		id = o.u.Name
+	}
+	res := store.Result{Tenant: "(orphan)", ResourceID: id, Target: o.target.Name, UserName: o.u.Name, Action: "unchanged"}
 	if o.u.Active {
 		res.Action = "deactivated"
 		res.Changes = map[string]store.Change{"active": {Before: true, After: false}, "reason": {After: "orphan: no tenant owns this account"}}

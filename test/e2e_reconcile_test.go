@@ -872,13 +872,6 @@ func (e *rcEnv) command(t *testing.T, args ...string) ([]byte, error) {
 	return out, err
 }
 
-// rcOrphanResultsIssue is a known bug: a deactivated orphan's result has
-// no tenant and no resource id (reconcile/full.go deactivateOrphan), which
-// store/sqlite AddResults refuses, failing the whole batch: the orphans'
-// results and every other result written with them are lost, and the
-// service logs this error.
-const rcOrphanResultsIssue = "lacks tenant, resource id or action"
-
 // checkRCProcess: no token or the webhook secret in the service's output,
 // and no ERROR line (history that could not be written, a failed pass)
 // except those of the known issues named.
@@ -1153,9 +1146,6 @@ func TestE2EReconcileSafetyBrake(t *testing.T) {
 	}
 	t.Run("orphan_results_recorded", func(t *testing.T) {
 		all := e.results(t, forced.ID, "all=true")
-		if len(all) == 0 && strings.Contains(e.sb.stderr.String(), rcOrphanResultsIssue) {
-			t.Skipf("known issue: run %d recorded no results at all (not even the managed users' unchanged ones): %q", forced.ID, rcOrphanResultsIssue)
-		}
 		if len(all) != len(legacy)+len(names) {
 			t.Errorf("forced run: %d results with all=true, want %d (orphans and managed users)", len(all), len(legacy)+len(names))
 		}
@@ -1216,7 +1206,7 @@ func TestE2EReconcileSafetyBrake(t *testing.T) {
 			t.Errorf("after --force: legacy5 %+v legacy6 %+v", accts["legacy5"], accts["legacy6"])
 		}
 	})
-	checkRCProcess(t, e.sb, rcOrphanResultsIssue)
+	checkRCProcess(t, e.sb)
 }
 
 // rcWaitUntil blocks until the wall clock passes at: the inactivity period
