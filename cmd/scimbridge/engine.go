@@ -3,22 +3,33 @@ package main
 import (
 	"fmt"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/scimbridge/scimbridge/atlassian"
 	"github.com/scimbridge/scimbridge/atlassian/crowd"
 	"github.com/scimbridge/scimbridge/atlassian/jira"
 	"github.com/scimbridge/scimbridge/config"
+	"github.com/scimbridge/scimbridge/metrics"
 	"github.com/scimbridge/scimbridge/reconcile"
 )
 
 // targets builds one Atlassian client per configured target.
 func targets(cfg *config.Config, log *slog.Logger) ([]reconcile.Target, error) {
+	return instrumentedTargets(cfg, log, nil)
+}
+
+// instrumentedTargets is targets whose calls and HTTP attempts m counts
+// (nil: none).
+func instrumentedTargets(cfg *config.Config, log *slog.Logger, m *metrics.Metrics) ([]reconcile.Target, error) {
 	var out []reconcile.Target
 	for _, t := range cfg.Targets {
 		topts := atlassian.TransportOptions{
 			BaseURL: t.URL, RatePerSecond: t.RateLimit, Burst: t.Burst, Timeout: time.Duration(t.Timeout),
 			Logger: log.With("target", t.Name), UserAgent: "scimbridge",
+		}
+		if m != nil {
+			topts.HTTPClient = &http.Client{Transport: m.RoundTripper(t.Name, nil)}
 		}
 		if !t.Token.IsZero() {
 			topts.Auth = atlassian.BearerToken(t.Token.Reveal())
@@ -43,6 +54,9 @@ func targets(cfg *config.Config, log *slog.Logger) ([]reconcile.Target, error) {
 			if keys == nil {
 				keys = []string{"jira-software"}
 			}
+		}
+		if m != nil {
+			dir = m.Directory(t.Name, dir)
 		}
 		out = append(out, reconcile.Target{Name: t.Name, Dir: dir, ApplicationKeys: keys})
 	}

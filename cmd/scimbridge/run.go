@@ -88,6 +88,10 @@ func serve(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, re
 		return fmt.Errorf("open database: %w", err)
 	}
 	defer st.Close()
+	reg, mx, err := newMetrics(ctx, cfg, st, log)
+	if err != nil {
+		return err
+	}
 
 	var authTenants []auth.Tenant
 	var scimTenants []scim.Tenant
@@ -123,12 +127,12 @@ func serve(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, re
 	if base == "" {
 		base = "http://" + ln.Addr().String()
 	}
-	tgs, err := targets(cfg, log)
+	tgs, err := instrumentedTargets(cfg, log, mx)
 	if err != nil {
 		ln.Close()
 		return err
 	}
-	engine, err := reconcile.New(st, engineTenants(cfg), tgs, reconcile.Options{Logger: log})
+	engine, err := reconcile.New(st, engineTenants(cfg), tgs, reconcile.Options{Logger: log, Observer: mx})
 	if err != nil {
 		ln.Close()
 		return err
@@ -149,8 +153,14 @@ func serve(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, re
 	}
 
 	r := mux.NewRouter()
-	r.PathPrefix(scim.Prefix).Handler(scimSrv)
+	r.PathPrefix(scim.Prefix).Handler(mx.SCIM(scimSrv))
 	r.PathPrefix("/api/v1/").Handler(api.Handler())
+	stopMetrics, err := serveMetrics(cfg, r, reg, log, stdout)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer stopMetrics()
 	hc := newHealth(st, tgs, time.Now, log)
 	r.HandleFunc("/healthz", hc.healthz).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc("/readyz", hc.readyz).Methods(http.MethodGet, http.MethodHead)
