@@ -50,9 +50,10 @@ type Options struct {
 
 // DB is a store.Store on one SQLite file.
 type DB struct {
-	w   *sql.DB // writer pool: one connection, held by wr after Open
-	wr  *writer // the writer goroutine: every write goes through it
-	r   *sql.DB // readers: read-only connections
+	w   *sql.DB       // writer pool: one connection, held by wr after Open
+	wr  *writer       // the writer goroutine: every write goes through it
+	r   *sql.DB       // readers: read-only connections
+	cp  *checkpointer // WAL checkpoints off the commit path (checkpoint.go)
 	now func() time.Time
 }
 
@@ -78,7 +79,7 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		"_synchronous":     {"FULL"},
 		"_txlock":          {"immediate"},
 		"_stmt_cache_size": {"64"},
-	}))
+	}, "PRAGMA wal_autocheckpoint = "+strconv.Itoa(writerAutoCheckpoint)))
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
@@ -104,22 +105,32 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		_ = w.Close()
 		return nil, fmt.Errorf("open sqlite store %q for reading: %w", path, err)
 	}
+	c := sql.OpenDB(newConnector(path, url.Values{
+		"_busy_timeout": {"5000"},
+		"_synchronous":  {"FULL"},
+	}))
+	c.SetMaxOpenConns(1)
+	c.SetMaxIdleConns(1)
+	c.SetConnMaxLifetime(0)
+	c.SetConnMaxIdleTime(0)
 	conn, err := w.Conn(ctx)
 	if err != nil {
+		_ = c.Close()
 		_ = r.Close()
 		_ = w.Close()
 		return nil, fmt.Errorf("open sqlite store %q: writer connection: %w", path, err)
 	}
-	return &DB{w: w, wr: newWriter(conn), r: r, now: now}, nil
+	cp := newCheckpointer(c)
+	return &DB{w: w, wr: newWriter(conn, cp.notify), r: r, cp: cp, now: now}, nil
 }
 
 // Close stops accepting writes (they return ErrClosed), waits until every
-// write already submitted has been answered, and closes both pools. The
-// last connection to close checkpoints the WAL. Calling Close again is a
-// no-op.
+// write already submitted has been answered, stops the checkpointer and
+// closes every pool. The last connection to close (the writer's)
+// checkpoints the WAL. Calling Close again is a no-op.
 func (d *DB) Close() error {
 	d.wr.close()
-	return errors.Join(d.r.Close(), d.w.Close())
+	return errors.Join(d.cp.close(), d.r.Close(), d.w.Close())
 }
 
 // connector opens mattn connections with our SQL functions registered,
@@ -129,11 +140,18 @@ type connector struct {
 	drv *sqlite3.SQLiteDriver
 }
 
-func newConnector(path string, params url.Values) *connector {
+// newConnector opens path with the DSN parameters, then runs the pragmas
+// mattn has no parameter for on every new connection.
+func newConnector(path string, params url.Values, pragmas ...string) *connector {
 	u := url.URL{Scheme: "file", Opaque: escapePath(path), RawQuery: params.Encode()}
 	return &connector{
 		dsn: u.String(),
 		drv: &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
+			for _, p := range pragmas {
+				if _, err := c.Exec(p, nil); err != nil {
+					return fmt.Errorf("%s: %w", p, err)
+				}
+			}
 			return c.RegisterFunc("scim_fold", foldSQL, true)
 		}},
 	}

@@ -106,6 +106,9 @@ func (t *wtx) QueryRowContext(_ context.Context, query string, args ...any) *sql
 type writer struct {
 	tx   wtx
 	reqs chan *request
+	// committed is called after every COMMIT that succeeded (it must not
+	// block): it kicks the checkpointer.
+	committed func()
 
 	mu     sync.RWMutex // guards closed and sending on reqs against close(reqs)
 	closed bool
@@ -114,11 +117,12 @@ type writer struct {
 	commits atomic.Int64  // committed batches, for tests
 }
 
-func newWriter(conn *sql.Conn) *writer {
+func newWriter(conn *sql.Conn, committed func()) *writer {
 	w := &writer{
-		tx:      wtx{conn: conn},
-		reqs:    make(chan *request, queueLen),
-		stopped: make(chan struct{}),
+		tx:        wtx{conn: conn},
+		reqs:      make(chan *request, queueLen),
+		committed: committed,
+		stopped:   make(chan struct{}),
 	}
 	go w.loop()
 	return w
@@ -299,6 +303,7 @@ func (w *writer) runBatch(batch []*request, open bool) (left []*request, _ bool)
 		return nil, open
 	}
 	w.commits.Add(1)
+	w.committed()
 	for _, r := range ran {
 		r.done <- r.err
 	}
