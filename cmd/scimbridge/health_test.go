@@ -182,3 +182,38 @@ func TestClassifyProbe(t *testing.T) {
 type errFake string
 
 func (e errFake) Error() string { return string(e) }
+
+func TestHealthcheckCommand(t *testing.T) {
+	status := http.StatusOK
+	var mu sync.Mutex
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		if r.URL.Path != "/healthz" {
+			http.NotFound(w, r)
+			return
+		}
+		w.WriteHeader(status)
+	}))
+	t.Cleanup(srv.Close)
+	var out, errb syncBuffer
+	if err := run(t.Context(), []string{"healthcheck", "--url", srv.URL + "/healthz"}, env(nil), &out, &errb); err != nil || out.String() != "healthy\n" {
+		t.Fatalf("healthy server: %v, output %q", err, out.String())
+	}
+	mu.Lock()
+	status = http.StatusServiceUnavailable
+	mu.Unlock()
+	if err := run(t.Context(), []string{"healthcheck", "--url", srv.URL + "/healthz"}, env(nil), &out, &errb); err == nil || !strings.Contains(err.Error(), "HTTP 503") {
+		t.Fatalf("503: err = %v", err)
+	}
+	down := httptest.NewServer(http.NotFoundHandler())
+	down.Close()
+	if err := run(t.Context(), []string{"healthcheck", "--url", down.URL + "/healthz", "--timeout", "2s"}, env(nil), &out, &errb); err == nil {
+		t.Fatal("a server that is down passed the health check")
+	}
+	for _, bad := range []string{"file:///etc/passwd", "127.0.0.1:8080/healthz", "http://"} {
+		if err := run(t.Context(), []string{"healthcheck", "--url", bad}, env(nil), &out, &errb); err == nil || !strings.Contains(err.Error(), "want an http or https URL") {
+			t.Errorf("--url %q: err = %v", bad, err)
+		}
+	}
+}

@@ -30,7 +30,8 @@ const usage = `usage:
                                      zero-config demo with an embedded Jira emulator
   scimbridge reconcile --config FILE [--dry-run] [--force] [--json]
                                      one full reconcile (drift repair); exit 0 when it succeeded
-  scimbridge check --config FILE     validate the configuration`
+  scimbridge check --config FILE     validate the configuration
+  scimbridge healthcheck [--url URL] exit 0 when URL (default http://127.0.0.1:8080/healthz) answers 200`
 
 // run is the whole program behind main, so tests can drive it.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -54,6 +55,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 		fmt.Fprintf(stdout, "config ok: %d tenant(s), %d target(s)\n", len(cfg.Tenants), len(cfg.Targets))
 		return nil
+	case "healthcheck":
+		return healthcheck(ctx, args[1:], stdout, stderr)
 	case "reconcile":
 		return reconcileCmd(ctx, args[1:], getenv, stdout, stderr)
 	case "demo":
