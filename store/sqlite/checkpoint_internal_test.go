@@ -56,7 +56,7 @@ func TestCheckpointerCopiesCommitsIntoTheDatabaseFile(t *testing.T) {
 	db.cp.notify()
 }
 
-func copyFile(t *testing.T, src, dst string) {
+func copyFile(t testing.TB, src, dst string) {
 	t.Helper()
 	in, err := os.Open(src)
 	if err != nil {

@@ -134,7 +134,11 @@ func (d *DB) list(ctx context.Context, t table, tenant string, q store.Query, co
 	case q.Limit == 0:
 		return countRows(ctx, d.r, count, args)
 	case pinned && q.Offset == 0:
-		return listPage(ctx, d.r, page, args, scan)
+		bctx, err := bounded(ctx)
+		if err != nil {
+			return 0, err
+		}
+		return listPage(bctx, d.r, page, args, scan)
 	}
 	var total int
 	err = d.read(ctx, func(tx *sql.Tx) error {

@@ -263,8 +263,14 @@ func getGroupRow(ctx context.Context, q querier, tenant, id string, withMembers 
 
 // GetGroup returns a live group; see store.Store.
 func (d *DB) GetGroup(ctx context.Context, tenant, id string, withMembers bool) (store.Group, error) {
-	r, err := getGroupRow(ctx, d.r, tenant, id, withMembers)
-	var g store.Group
+	var (
+		r groupRow
+		g store.Group
+	)
+	bctx, err := bounded(ctx)
+	if err == nil {
+		r, err = getGroupRow(bctx, d.r, tenant, id, withMembers)
+	}
 	if err == nil {
 		g, err = r.decoded()
 	}

@@ -318,13 +318,19 @@ func (e extraScan) Scan(dest ...any) error { return e.s.Scan(append(dest, e.extr
 // deleted user has none: deletion removed its memberships); see
 // store.EngineStore.
 func (d *DB) GetUserAny(ctx context.Context, tenant, id string) (store.User, bool, error) {
-	var deleted bool
-	r, err := scanUserRead(d.r.QueryRowContext(ctx, `SELECT `+userReadCols+`, users.deleted_at IS NOT NULL
-		FROM users WHERE users.tenant = ?1 AND users.id = ?2`, tenant, id), &deleted)
+	var (
+		deleted bool
+		r       userRow
+		u       store.User
+	)
+	bctx, err := bounded(ctx)
+	if err == nil {
+		r, err = scanUserRead(d.r.QueryRowContext(bctx, `SELECT `+userReadCols+`, users.deleted_at IS NOT NULL
+			FROM users WHERE users.tenant = ?1 AND users.id = ?2`, tenant, id), &deleted)
+	}
 	if errors.Is(err, sql.ErrNoRows) {
 		err = store.ErrNotFound
 	}
-	var u store.User
 	if err == nil {
 		u, err = r.decoded()
 	}
@@ -337,13 +343,19 @@ func (d *DB) GetUserAny(ctx context.Context, tenant, id string) (store.User, boo
 // GetGroupAny returns the group, live or tombstone, without members; see
 // store.EngineStore.
 func (d *DB) GetGroupAny(ctx context.Context, tenant, id string) (store.Group, bool, error) {
-	var deleted bool
-	r, err := scanGroup(extraScan{d.r.QueryRowContext(ctx, `SELECT `+groupCols+`, groups.deleted_at IS NOT NULL
-		FROM groups WHERE groups.tenant = ?1 AND groups.id = ?2`, tenant, id), []any{&deleted}})
+	var (
+		deleted bool
+		r       groupRow
+		g       store.Group
+	)
+	bctx, err := bounded(ctx)
+	if err == nil {
+		r, err = scanGroup(extraScan{d.r.QueryRowContext(bctx, `SELECT `+groupCols+`, groups.deleted_at IS NOT NULL
+			FROM groups WHERE groups.tenant = ?1 AND groups.id = ?2`, tenant, id), []any{&deleted}})
+	}
 	if errors.Is(err, sql.ErrNoRows) {
 		err = store.ErrNotFound
 	}
-	var g store.Group
 	if err == nil {
 		g, err = r.decoded()
 	}

@@ -229,6 +229,18 @@ func (d *DB) write(ctx context.Context, fn func(tx *wtx) error) error {
 	return d.wr.do(ctx, fn)
 }
 
+// bounded is the context for one statement whose work is bounded (a
+// lookup by a unique key): ctx's end is answered before it starts, and the
+// statement then runs without a cancellable context, which spares
+// database/sql and mattn the goroutine and cancel context they set up per
+// query otherwise (measurable next to a ~15 µs lookup).
+func bounded(ctx context.Context) (context.Context, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return context.WithoutCancel(ctx), nil
+}
+
 // read runs fn in a (deferred, read-only) transaction on the reader pool so
 // that the several queries of one read see one snapshot: a page and its
 // total, a user and its groups.

@@ -198,8 +198,14 @@ func getUserRow(ctx context.Context, q querier, tenant, id string) (userRow, err
 
 // GetUser returns a live user with its groups; see store.Store.
 func (d *DB) GetUser(ctx context.Context, tenant, id string) (store.User, error) {
-	r, err := getUserRow(ctx, d.r, tenant, id)
-	var u store.User
+	var (
+		r userRow
+		u store.User
+	)
+	bctx, err := bounded(ctx)
+	if err == nil {
+		r, err = getUserRow(bctx, d.r, tenant, id)
+	}
 	if err == nil {
 		u, err = r.decoded()
 	}
