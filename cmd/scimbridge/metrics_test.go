@@ -310,9 +310,12 @@ tenants:
 	if c := send(t, http.MethodGet, base+"/scim/v2/nobody/Users", tok, ""); c != http.StatusNotFound {
 		t.Fatalf("unknown tenant: %d", c)
 	}
-	s = waitMetrics(t, metricsURL, "two users created in Jira", func(s mxScrape) bool {
+	// The run is counted when the pass that applied the users finishes,
+	// a moment after the applies themselves: wait for both.
+	s = waitMetrics(t, metricsURL, "two users created in Jira and their push run finished", func(s mxScrape) bool {
 		v, _ := s.value("scimbridge_applies_total", lbl{"target": "jira", "action": "created", "outcome": "success"})
-		return v >= 2
+		runs, _ := s.value("scimbridge_reconcile_runs_total", lbl{"kind": "push", "status": "succeeded"})
+		return v >= 2 && runs >= 1
 	})
 	for _, w := range []struct {
 		name string
