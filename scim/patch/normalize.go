@@ -170,7 +170,7 @@ func (s Schema) normalizeOp(raw json.RawMessage) ([]json.RawMessage, bool) {
 	}
 
 	if path != "" {
-		p, err := filter.ParsePath([]byte(path))
+		p, err := parsePath(path)
 		if err != nil {
 			return keep, false
 		}
@@ -272,7 +272,7 @@ func (s Schema) normalizePathless(op string, val json.RawMessage) ([]string, jso
 			var kept []field
 			innerChanged := false
 			for _, g := range inner {
-				p, err := filter.ParsePath([]byte(g.key))
+				p, err := parsePath(g.key)
 				if err != nil {
 					kept = append(kept, g)
 					continue
@@ -304,7 +304,7 @@ func (s Schema) normalizePathless(op string, val json.RawMessage) ([]string, jso
 			}
 			continue
 		}
-		p, err := filter.ParsePath([]byte(f.key))
+		p, err := parsePath(f.key)
 		if err != nil {
 			out = append(out, f)
 			continue

@@ -8,7 +8,6 @@ import (
 	"github.com/elimity-com/scim"
 	scimerrors "github.com/elimity-com/scim/errors"
 	"github.com/elimity-com/scim/schema"
-	"github.com/scim2/filter-parser/v2"
 )
 
 // Schema describes the resource type: the core schema and its extensions
@@ -122,7 +121,7 @@ func (s Schema) applyMap(res map[string]any, c opCtx, m map[string]any, in *scop
 				continue
 			}
 		}
-		p, err := filter.ParsePath([]byte(k))
+		p, err := parsePath(k)
 		if err != nil {
 			return kc.fail(scimerrors.ScimTypeInvalidPath, "not an attribute path")
 		}
