@@ -3,6 +3,7 @@ package scim
 import (
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -20,8 +21,10 @@ import (
 // forms IdPs send (query.Prepare rewrites them), reports itemsPerPage as the
 // requested count instead of the page size, and may emit "Resources": null,
 // which breaks Entra's connection test.
-func (s *Server) serveList(w http.ResponseWriter, r *http.Request, ts *tenantService, endpoint string) {
-	q := r.URL.Query()
+//
+// q is the request's query string, already parsed (and found valid) by
+// ServeHTTP.
+func (s *Server) serveList(w http.ResponseWriter, r *http.Request, q url.Values, ts *tenantService, endpoint string) {
 	count, err := intParam(q.Get("count"), s.maxPage)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, scimerrors.ScimTypeInvalidValue, "count must be an integer.")

@@ -231,7 +231,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// A query string that is not valid URL encoding must not be half-read:
 	// a dropped filter would list every user and make an IdP's exists-check
 	// link the wrong account.
-	if _, err := url.ParseQuery(r.URL.RawQuery); err != nil {
+	params, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
 		writeError(w, http.StatusBadRequest, scimerrors.ScimTypeInvalidValue,
 			"The query string is not valid URL encoding (a % must be written %25).")
 		return
@@ -292,7 +293,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	if r.Method == http.MethodGet && len(segs) == 1 && (segs[0] == "Users" || segs[0] == "Groups") {
-		s.serveList(w, r, ts, segs[0])
+		s.serveList(w, r, params, ts, segs[0])
 		return
 	}
 
