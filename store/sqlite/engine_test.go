@@ -55,3 +55,46 @@ func BenchmarkRenameGroup1000Members(b *testing.B) {
 		b.Fatalf("%d jobs, %v; want %d (every user and both groups)", len(js), err, n+2)
 	}
 }
+
+// BenchmarkAddRemoveMemberAmong100kMemberships adds and removes one user of
+// a 1000-member group while the database holds 100k memberships in all (100
+// such groups): the cost must follow the group, not the database.
+func BenchmarkAddRemoveMemberAmong100kMemberships(b *testing.B) {
+	db := openTest(b, nil)
+	defer db.Close()
+	ctx := b.Context()
+	const users, groups, size = 20_000, 100, 1000
+	if err := sqlite.Preload(ctx, db, "t", users); err != nil {
+		b.Fatal(err)
+	}
+	var target store.Group
+	for gi := range groups {
+		ms := make([]store.Member, size)
+		for k := range ms {
+			ms[k] = store.Member{Value: fmt.Sprintf("pre-%d", (gi*size+k*7)%users)}
+		}
+		g, err := db.CreateGroup(ctx, store.Group{Tenant: "t", DisplayName: fmt.Sprintf("g%d", gi), Members: ms})
+		if err != nil {
+			b.Fatal(err)
+		}
+		target = g
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		i++
+		id := fmt.Sprintf("pre-%d", i%users)
+		if _, err := db.UpdateGroup(ctx, "t", target.ID, func(x *store.Group) error {
+			for k, m := range x.Members {
+				if m.Value == id {
+					x.Members = append(x.Members[:k:k], x.Members[k+1:]...)
+					return nil
+				}
+			}
+			x.Members = append(x.Members, store.Member{Value: id})
+			return nil
+		}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -347,3 +347,16 @@ func FuzzFilterValues(f *testing.F) {
 		}
 	})
 }
+
+// Enqueueing the users under changed groups walks from the groups down
+// their members rows; it never scans every membership of the database
+// (which made a one-member PATCH cost grow with all memberships stored).
+func TestEnqueueUsersWalksFromTheGroups(t *testing.T) {
+	db, _ := open(t)
+	for _, args := range [][]any{{`[]`, `["u1"]`, "t", 1}, {`["g1"]`, `[]`, "t", 1}, {`["g1"]`, `["u1"]`, "t", 1}} {
+		plan := explain(t, db, enqueueUsersSQL, args)
+		if strings.Contains(plan, "SCAN m") || !strings.Contains(plan, "SEARCH m USING PRIMARY KEY") {
+			t.Errorf("enqueueUsers(%v) does not walk members by group:\n%s", args[:2], plan)
+		}
+	}
+}

@@ -63,23 +63,29 @@ func enqueueUsers(ctx context.Context, tx querier, tenant string, users, groups 
 	}
 	// "WHERE true" resolves the parsing ambiguity of INSERT ... SELECT ...
 	// ON CONFLICT (https://sqlite.org/lang_upsert.html, 2.2).
-	_, err = tx.ExecContext(ctx, `WITH RECURSIVE
-		sub(id) AS (
-			SELECT value FROM json_each(?1)
-			UNION
-			SELECT m.member_id FROM members m JOIN sub ON m.group_id = sub.id WHERE m.member_kind = 'Group'),
-		affected(id) AS (
-			SELECT value FROM json_each(?2)
-			UNION
-			SELECT m.member_id FROM members m JOIN sub ON m.group_id = sub.id WHERE m.member_kind = 'User')
-		INSERT INTO jobs (tenant, kind, resource_id, not_before, created_at)
-		SELECT ?3, 'User', id, ?4, ?4 FROM affected WHERE true`+upsertJob,
-		string(gl), string(ul), tenant, nanos(now))
+	_, err = tx.ExecContext(ctx, enqueueUsersSQL, string(gl), string(ul), tenant, nanos(now))
 	if err != nil {
 		return fmt.Errorf("enqueue users affected by %d groups: %w", len(groups), err)
 	}
 	return nil
 }
+
+// enqueueUsersSQL is enqueueUsers' statement. The CROSS JOINs make SQLite
+// walk from the groups to their members rows (members' primary key):
+// left to choose, it scanned every membership of the database once per
+// call (members_member index and a Bloom filter on sub), so that a
+// one-member PATCH cost grew with the number of memberships stored.
+const enqueueUsersSQL = `WITH RECURSIVE
+		sub(id) AS (
+			SELECT value FROM json_each(?1)
+			UNION
+			SELECT m.member_id FROM sub CROSS JOIN members m ON m.group_id = sub.id WHERE m.member_kind = 'Group'),
+		affected(id) AS (
+			SELECT value FROM json_each(?2)
+			UNION
+			SELECT m.member_id FROM sub CROSS JOIN members m ON m.group_id = sub.id WHERE m.member_kind = 'User')
+		INSERT INTO jobs (tenant, kind, resource_id, not_before, created_at)
+		SELECT ?3, 'User', id, ?4, ?4 FROM affected WHERE true` + upsertJob
 
 func nonNil(s []string) []string {
 	if s == nil {
