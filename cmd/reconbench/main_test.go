@@ -1,0 +1,248 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http/httptest"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/scimbridge/scimbridge/atlassian"
+	"github.com/scimbridge/scimbridge/atlassian/atlassiantest"
+	"github.com/scimbridge/scimbridge/atlassian/jira"
+	"github.com/scimbridge/scimbridge/reconcile"
+	"github.com/scimbridge/scimbridge/store"
+	"github.com/scimbridge/scimbridge/store/sqlite"
+)
+
+func TestDatasetGroupsAreDistinctAndBalanced(t *testing.T) {
+	d := dataset{users: 1000, groups: 40, perUser: 3}
+	sizes := make([]int, d.groups)
+	for i := range d.users {
+		gs := d.groupsOf(i)
+		if len(gs) != d.perUser {
+			t.Fatalf("user %d has %d groups, want %d", i, len(gs), d.perUser)
+		}
+		seen := map[int]bool{}
+		for _, g := range gs {
+			if g < 0 || g >= d.groups || seen[g] {
+				t.Fatalf("user %d: groups %v: out of range or repeated", i, gs)
+			}
+			seen[g] = true
+			sizes[g]++
+		}
+	}
+	for g, n := range sizes {
+		if n != d.users*d.perUser/d.groups {
+			t.Errorf("group %d has %d members, want %d", g, n, d.users*d.perUser/d.groups)
+		}
+	}
+	if userName(9) >= userName(10) || userName(99_999) >= userName(100_000) {
+		t.Error("usernames do not sort in index order (the emulator would insert instead of append)")
+	}
+}
+
+func TestParseRefusesBadFlags(t *testing.T) {
+	for _, args := range [][]string{
+		{"--users", "0"},
+		{"--groups", "0"},
+		{"--groups", "2", "--groups-per-user", "3"},
+		{"--runs", "0"},
+		{"--page", "-1"},
+		{"--seed-workers", "0"},
+		{"extra"},
+		{"--nosuch"},
+	} {
+		if _, err := parse(args, &bytes.Buffer{}); err == nil {
+			t.Errorf("parse(%q) accepted", args)
+		}
+	}
+	o, err := parse(nil, &bytes.Buffer{})
+	if err != nil || o.d != (dataset{users: 100_000, groups: 2_000, perUser: 2}) || o.runs != 2 {
+		t.Errorf("defaults = %+v, %v", o, err)
+	}
+}
+
+func TestParseStatusKB(t *testing.T) {
+	status := []byte("Name:\treconbench\nVmPeak:\t  900 kB\nVmHWM:\t   2048 kB\nVmRSS:\t1024 kB\nBad:\t12 MB\n")
+	for key, want := range map[string]int64{"VmHWM:": 2048 << 10, "VmRSS:": 1024 << 10, "Bad:": -1, "Nope:": -1} {
+		if got := parseStatusKB(status, key); got != want {
+			t.Errorf("%s = %d, want %d", key, got, want)
+		}
+	}
+}
+
+// The whole tool at a small size, with the emulator in process: every run
+// succeeds, finds everything unchanged and writes nothing to Atlassian.
+func TestRunSmall(t *testing.T) {
+	var out bytes.Buffer
+	err := run(t.Context(), []string{"--users", "300", "--groups", "12", "--groups-per-user", "2", "--runs", "2",
+		"--in-process-emulator", "--page", "25", "--dir", t.TempDir()}, &out)
+	if err != nil {
+		t.Fatalf("run: %v\n%s", err, out.String())
+	}
+	text := out.String()
+	for _, want := range []string{
+		"dataset: 300 users, 12 groups",
+		"run 1 (first: adopts accounts, writes links): succeeded",
+		"run 2 (steady state): succeeded",
+		"counts: map[unchanged:300]",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("output lacks %q:\n%s", want, text)
+		}
+	}
+	// With page 25: 300 users are 12 search pages plus the empty one; each
+	// of the 12 groups of 50 members is 2 member pages, the default group
+	// 12, and the empty jira-administrators (always read: administrators
+	// are exempt from inactivity) 1.
+	calls := regexp.MustCompile(`Atlassian calls: (\d+) \((\d+) writes\)`).FindAllStringSubmatch(text, -1)
+	if len(calls) != 2 {
+		t.Fatalf("want two call summaries:\n%s", text)
+	}
+	for _, c := range calls {
+		if c[2] != "0" {
+			t.Errorf("a reconcile of an in-step directory wrote %s times:\n%s", c[2], text)
+		}
+	}
+	for _, want := range []string{
+		"GET /rest/api/2/user/search                   13",
+		"GET /rest/api/2/group/member                  37",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("output lacks %q:\n%s", want, text)
+		}
+	}
+}
+
+// benchEnv is a seeded store and emulator for BenchmarkReconcile.
+func benchEnv(b *testing.B, d dataset) *reconcile.Engine {
+	b.Helper()
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "bench.db"), sqlite.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Close() })
+	if err := d.seedStore(ctx, st, "okta", 16); err != nil {
+		b.Fatal(err)
+	}
+	emu := atlassiantest.New(atlassiantest.Options{Token: benchToken})
+	if err := d.seedEmulator(emu); err != nil {
+		b.Fatal(err)
+	}
+	srv := httptest.NewServer(emu)
+	b.Cleanup(srv.Close)
+	client, err := jira.New(jira.Options{TransportOptions: atlassian.TransportOptions{
+		BaseURL: srv.URL, Auth: atlassian.BearerToken(benchToken), Timeout: time.Minute}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	tn, err := tenant("okta")
+	if err != nil {
+		b.Fatal(err)
+	}
+	eng, err := reconcile.New(st, []reconcile.Tenant{tn},
+		[]reconcile.Target{{Name: "jira", Dir: client, ApplicationKeys: []string{"jira-software"}}},
+		reconcile.Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	// The first run adopts the accounts and writes the links; the
+	// benchmark measures the steady state after it.
+	if r, err := eng.Reconcile(ctx, reconcile.RunOptions{Trigger: "manual"}); err != nil || r.Status != "succeeded" {
+		b.Fatalf("first reconcile: %+v, %v", r, err)
+	}
+	return eng
+}
+
+// BenchmarkReconcile is one full steady-state reconcile of an in-step
+// directory through the in-process emulator over loopback HTTP (the
+// emulator's CPU counts). cmd/reconbench runs the 100,000-user size.
+func BenchmarkReconcile(b *testing.B) {
+	for _, d := range []dataset{{users: 1_000, groups: 20, perUser: 2}, {users: 2_000, groups: 200, perUser: 2}} {
+		b.Run(fmt.Sprintf("users=%d/groups=%d", d.users, d.groups), func(b *testing.B) {
+			eng := benchEnv(b, d)
+			ctx := context.Background()
+			for b.Loop() {
+				r, err := eng.Reconcile(ctx, reconcile.RunOptions{Trigger: "manual"})
+				if err != nil || r.Status != "succeeded" || r.Counts["unchanged"] != d.users {
+					b.Fatalf("reconcile: %+v, %v", r, err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/float64(d.users), "µs/user")
+		})
+	}
+}
+
+func TestItoaMatchesFlags(t *testing.T) {
+	// startEmulatorProcess passes the dataset as flags; parse must read
+	// them back to the same dataset.
+	d := dataset{users: 1234, groups: 56, perUser: 3}
+	o, err := parse([]string{"--serve-emulator", "--users", strconv.Itoa(d.users), "--groups", strconv.Itoa(d.groups),
+		"--groups-per-user", strconv.Itoa(d.perUser), "--jira-version", "10.3.0"}, &bytes.Buffer{})
+	if err != nil || o.d != d || !o.serveEmu || o.jiraVersion != "10.3.0" {
+		t.Fatalf("parse = %+v, %v", o, err)
+	}
+}
+
+// The what-if store answers GroupsContaining exactly like store/sqlite, and
+// skipping unchanged link writes changes no outcome.
+func TestWhatIfStoreAgrees(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "w.db")
+	st, err := sqlite.Open(ctx, path, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	d := dataset{users: 60, groups: 7, perUser: 3}
+	if err := d.seedStore(ctx, st, "okta", 4); err != nil {
+		t.Fatal(err)
+	}
+	w, err := newWhatIfStore(st, path, []string{whatIfGroupsQuery, whatIfSkipLinks})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.close()
+	users, _, err := st.ListUsers(ctx, "okta", store.Query{Limit: 100})
+	if err != nil || len(users) != d.users {
+		t.Fatalf("list users: %d, %v", len(users), err)
+	}
+	groups, _, err := st.ListGroups(ctx, "okta", store.Query{Limit: 100})
+	if err != nil || len(groups) != d.groups {
+		t.Fatalf("list groups: %d, %v", len(groups), err)
+	}
+	probes := [][]string{{users[0].ID}, {users[5].ID, users[9].ID}, {groups[0].ID}, {"no-such-id"}, nil}
+	for _, ids := range probes {
+		want, err1 := st.GroupsContaining(ctx, "okta", ids)
+		got, err2 := w.GroupsContaining(ctx, "okta", ids)
+		if err1 != nil || err2 != nil || fmt.Sprint(want) != fmt.Sprint(got) {
+			t.Errorf("GroupsContaining(%v): store %v (%v), what-if %v (%v)", ids, want, err1, got, err2)
+		}
+	}
+	if gs, err := w.GroupsContaining(ctx, "okta", []string{users[0].ID}); err != nil || len(gs) != d.perUser {
+		t.Errorf("user 0 is in %v (%v), want %d groups", gs, err, d.perUser)
+	}
+	if _, err := newWhatIfStore(st, path, []string{"nonsense"}); err == nil {
+		t.Error("an unknown experiment was accepted")
+	}
+
+	var out bytes.Buffer
+	if err := run(ctx, []string{"--users", "200", "--groups", "8", "--runs", "2", "--in-process-emulator",
+		"--what-if", whatIfGroupsQuery + "," + whatIfSkipLinks}, &out); err != nil {
+		t.Fatalf("run: %v\n%s", err, out.String())
+	}
+	text := out.String()
+	for _, want := range []string{"run 2 (steady state): succeeded", "counts: map[unchanged:200]", "what-if: 200 unchanged link writes skipped"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("output lacks %q:\n%s", want, text)
+		}
+	}
+}
