@@ -98,3 +98,31 @@ func BenchmarkAddRemoveMemberAmong100kMemberships(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkGroupsContainingAmong2000Groups is the engine's per-user lookup
+// of a user's groups in a tenant with 2000 groups (the user is in 3).
+func BenchmarkGroupsContainingAmong2000Groups(b *testing.B) {
+	db := openTest(b, nil)
+	defer db.Close()
+	ctx := b.Context()
+	const users, groups = 2000, 2000
+	if err := sqlite.Preload(ctx, db, "t", users); err != nil {
+		b.Fatal(err)
+	}
+	for gi := range groups {
+		if _, err := db.CreateGroup(ctx, store.Group{Tenant: "t", DisplayName: fmt.Sprintf("g%d", gi),
+			Members: []store.Member{{Value: fmt.Sprintf("pre-%d", gi)}, {Value: fmt.Sprintf("pre-%d", (gi+1)%users)},
+				{Value: fmt.Sprintf("pre-%d", (gi+2)%users)}}}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		i++
+		gs, err := db.GroupsContaining(ctx, "t", []string{fmt.Sprintf("pre-%d", i%users)})
+		if err != nil || len(gs) != 3 {
+			b.Fatalf("%d groups, %v; want 3", len(gs), err)
+		}
+	}
+}

@@ -360,3 +360,13 @@ func TestEnqueueUsersWalksFromTheGroups(t *testing.T) {
 		}
 	}
 }
+
+// The engine's lookup of a user's groups goes from the member ids to their
+// memberships, whatever the number of groups in the tenant.
+func TestGroupsContainingStartsFromTheMembers(t *testing.T) {
+	db, _ := open(t)
+	plan := explain(t, db, groupsContainingSQL, []any{`["u1"]`, "t"})
+	if !strings.Contains(plan, "members_member (member_id=?)") || strings.Contains(plan, "groups_display_name") {
+		t.Errorf("GroupsContaining does not start from the members:\n%s", plan)
+	}
+}

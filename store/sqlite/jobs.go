@@ -371,6 +371,16 @@ func (d *DB) GetGroupAny(ctx context.Context, tenant, id string) (store.Group, b
 	return g, deleted, nil
 }
 
+// groupsContainingSQL is GroupsContaining's statement. The CROSS JOINs
+// make SQLite go from the member ids to their memberships
+// (members_member) to the groups; left to choose, it walked every group of
+// the tenant (groups_display_name) and probed each for the members, once
+// per user the engine applies.
+const groupsContainingSQL = `SELECT DISTINCT g.id, g.display_name, g.display_name_fold
+		FROM json_each(?1) j CROSS JOIN members m ON m.member_id = j.value CROSS JOIN groups g ON g.id = m.group_id
+		WHERE g.tenant = ?2 AND g.deleted_at IS NULL
+		ORDER BY g.display_name_fold, g.display_name, g.id`
+
 // GroupsContaining returns the live groups of tenant that directly contain
 // any of memberIDs, each once, ordered by display name; see
 // store.EngineStore.
@@ -382,10 +392,7 @@ func (d *DB) GroupsContaining(ctx context.Context, tenant string, memberIDs []st
 	if err != nil {
 		return nil, fmt.Errorf("groups containing %d ids: %w", len(memberIDs), err)
 	}
-	rows, err := d.r.QueryContext(ctx, `SELECT DISTINCT g.id, g.display_name, g.display_name_fold
-		FROM members m JOIN groups g ON g.id = m.group_id
-		WHERE m.member_id IN (SELECT value FROM json_each(?1)) AND g.tenant = ?2 AND g.deleted_at IS NULL
-		ORDER BY g.display_name_fold, g.display_name, g.id`, string(list), tenant)
+	rows, err := d.r.QueryContext(ctx, groupsContainingSQL, string(list), tenant)
 	if err != nil {
 		return nil, fmt.Errorf("groups containing %d ids: %w", len(memberIDs), err)
 	}
