@@ -21,6 +21,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -29,6 +30,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -177,11 +179,12 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if !reused {
 		seedErr = o.d.seedStore(ctx, st, "okta", o.seedWorkers)
 		if seedErr == nil && o.dir != "" {
-			// Closing checkpoints the WAL into the file, which is then whole.
 			if err := st.Close(); err != nil {
 				return err
 			}
-			if err := copyFile(dbPath, seedCopy); err != nil {
+			// The WAL may outlive Close, so the file alone is not the
+			// database: SQLite writes a whole copy.
+			if err := vacuumInto(ctx, dbPath, seedCopy); err != nil {
 				return err
 			}
 			if st, err = sqlite.Open(ctx, dbPath, sqlite.Options{}); err != nil {
@@ -273,6 +276,24 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		}
 	}
 	return nil
+}
+
+// vacuumInto writes a self-contained copy of the SQLite database at src
+// (its WAL included) to dst.
+func vacuumInto(ctx context.Context, src, dst string) error {
+	db, err := sql.Open("sqlite3", (&url.URL{Scheme: "file", Path: src}).String())
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	tmp := dst + ".tmp"
+	if err := os.Remove(tmp); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	if _, err := db.ExecContext(ctx, "VACUUM INTO ?1", tmp); err != nil {
+		return fmt.Errorf("copy the seeded store: %w", err)
+	}
+	return os.Rename(tmp, dst)
 }
 
 // copyFile copies src to dst through a temporary file renamed into place.

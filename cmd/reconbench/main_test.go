@@ -82,12 +82,22 @@ func TestParseStatusKB(t *testing.T) {
 // succeeds, finds everything unchanged and writes nothing to Atlassian.
 func TestRunSmall(t *testing.T) {
 	var out bytes.Buffer
-	err := run(t.Context(), []string{"--users", "300", "--groups", "12", "--groups-per-user", "2", "--runs", "2",
-		"--in-process-emulator", "--page", "25", "--dir", t.TempDir()}, &out)
-	if err != nil {
+	dir := t.TempDir()
+	args := []string{"--users", "300", "--groups", "12", "--groups-per-user", "2", "--runs", "2",
+		"--in-process-emulator", "--page", "25", "--dir", dir}
+	if err := run(t.Context(), args, &out); err != nil {
 		t.Fatalf("run: %v\n%s", err, out.String())
 	}
 	text := out.String()
+	// A second invocation on the same --dir starts from the kept copy of
+	// the seeded store, which must be whole: every user still unchanged.
+	var again bytes.Buffer
+	if err := run(t.Context(), append(args, "--runs", "1"), &again); err != nil {
+		t.Fatalf("second run: %v\n%s", err, again.String())
+	}
+	if !strings.Contains(again.String(), "copied from") || !strings.Contains(again.String(), "counts: map[unchanged:300]") {
+		t.Errorf("reusing the seeded copy:\n%s", again.String())
+	}
 	for _, want := range []string{
 		"dataset: 300 users, 12 groups",
 		"run 1 (first: adopts accounts, writes links): succeeded",
