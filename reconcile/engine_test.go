@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -58,6 +59,13 @@ type tenantSpec struct {
 
 func newHarness(t *testing.T, tenants ...tenantSpec) *harness {
 	t.Helper()
+	return newHarnessWrapped(t, nil, tenants...)
+}
+
+// newHarnessWrapped is newHarness with the Jira client seen by the engine
+// passed through wrap (fault injection at a precise call).
+func newHarnessWrapped(t *testing.T, wrap func(reconcile.Directory) reconcile.Directory, tenants ...tenantSpec) *harness {
+	t.Helper()
 	clk := &clock{t: time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)}
 	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "engine.db"), sqlite.Options{Now: clk.Now})
 	if err != nil {
@@ -89,7 +97,11 @@ func newHarness(t *testing.T, tenants ...tenantSpec) *harness {
 		}
 		ets = append(ets, reconcile.Tenant{Name: ts.name, Priority: ts.priority, Targets: []string{"jira"}, Mapping: c, Lifecycle: ts.life})
 	}
-	eng, err := reconcile.New(st, ets, []reconcile.Target{{Name: "jira", Dir: client, ApplicationKeys: []string{"jira-software"}}},
+	var dir reconcile.Directory = client
+	if wrap != nil {
+		dir = wrap(client)
+	}
+	eng, err := reconcile.New(st, ets, []reconcile.Target{{Name: "jira", Dir: dir, ApplicationKeys: []string{"jira-software"}}},
 		reconcile.Options{Now: clk.Now, Workers: 4})
 	if err != nil {
 		t.Fatal(err)
@@ -451,6 +463,62 @@ func TestPermanentRenameConflictParksWithoutHotLoop(t *testing.T) {
 }
 
 func ptr(s string) *string { return &s }
+
+// failFirstAdd fails the first AddMember call with err.
+type failFirstAdd struct {
+	reconcile.Directory
+	err  error
+	done atomic.Bool
+}
+
+func (f *failFirstAdd) AddMember(ctx context.Context, group, username string) error {
+	if f.done.CompareAndSwap(false, true) {
+		return f.err
+	}
+	return f.Directory.AddMember(ctx, group, username)
+}
+
+// A pass that creates the account and then fails records both: the history
+// never hides a created account behind the failure that followed.
+func TestPartialApplyRecordsProgressAndFailure(t *testing.T) {
+	for _, tc := range []struct {
+		name, failed string
+		err          error
+	}{
+		{"transient", "failed", &atlassian.Error{Kind: atlassian.Transient, Status: 503, Op: "add member"}},
+		{"permanent", "parked", &atlassian.Error{Kind: atlassian.Forbidden, Status: 403, Op: "add member"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarnessWrapped(t, func(d reconcile.Directory) reconcile.Directory {
+				return &failFirstAdd{Directory: d, err: tc.err}
+			}, tenantSpec{name: "okta", preset: "okta", spec: transform.Spec{Groups: transform.Groups{Default: []string{"jira-software-users"}}}})
+			u := h.createUser("okta", "pia", "Pia", "pia@example.com", true, nil)
+			run, err := h.eng.Drain(h.ctx, h.ctx, "test")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if run.Counts["created"] != 1 || run.Counts[tc.failed] != 1 || run.Status != "failed" {
+				t.Fatalf("run = %+v, want one created and one %s, status failed", run, tc.failed)
+			}
+			hist, err := h.st.UserHistory(h.ctx, "okta", u.ID, 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(hist) != 2 || hist[0].Action != tc.failed || hist[1].Action != "created" {
+				t.Fatalf("history = %+v, want created then %s", hist, tc.failed)
+			}
+			if hist[1].Error != "" || hist[1].Changes["username"].After != "pia" {
+				t.Errorf("created result = %+v, want the creation's changes and no error", hist[1])
+			}
+			if !strings.Contains(hist[0].Error, "jira-software-users") || hist[0].Changes != nil {
+				t.Errorf("failed result = %+v, want the group add's error and no changes", hist[0])
+			}
+			if _, ok := h.jiraUser("pia"); !ok {
+				t.Fatal("pia is not in Jira")
+			}
+		})
+	}
+}
 
 // A stopping engine starts no new job; what it did not start stays due.
 func TestStoppedDrainLeavesJobsDue(t *testing.T) {

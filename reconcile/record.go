@@ -76,9 +76,11 @@ func (r *recorder) finish(ctx context.Context, err error) store.Run {
 	case r.run.Status == "aborted":
 	case err != nil:
 		r.run.Status, r.run.Error = "failed", err.Error()
-	case r.run.Counts["failed"] > 0:
+	case r.run.Counts["failed"]+r.run.Counts["parked"] > 0:
+		// A parked job is a failure that waits for an admin or a new
+		// change; a run that left one behind did not succeed.
 		r.run.Status = "failed"
-		r.run.Error = fmt.Sprintf("%d resource(s) failed; see the results", r.run.Counts["failed"])
+		r.run.Error = fmt.Sprintf("%d resource(s) failed; see the results", r.run.Counts["failed"]+r.run.Counts["parked"])
 	default:
 		r.run.Status = "succeeded"
 	}

@@ -259,6 +259,14 @@ func (e *Engine) syncUser(ctx context.Context, rec *recorder, t *Tenant, tg *Tar
 		}
 	}
 	if applyErr != nil {
+		if res.Action != "" && res.Action != "unchanged" {
+			// Part of the change is in the target already (e.g. the account
+			// was created, then a group add failed): record that as it
+			// happened, so the history never hides a created account behind
+			// the failure that followed.
+			rec.add(ctx, res)
+			res.Changes = nil
+		}
 		res.Action, res.Error = "failed", applyErr.Error()
 		if !transient(applyErr) {
 			res.Action = "parked"
