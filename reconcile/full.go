@@ -367,6 +367,12 @@ func (e *Engine) applyPlanned(ctx context.Context, rec *recorder, pl planned, dr
 		cur, err = a.present(ctx, cur, pl.p, &link)
 	}
 	if err != nil {
+		if res.Action != "" && res.Action != "unchanged" {
+			// What was done before the failure is in the target: record it
+			// (as syncUser does) before the failure.
+			rec.add(ctx, res)
+			res.Changes = nil
+		}
 		res.Action, res.Error = "failed", err.Error()
 	}
 	if res.Action == "" {
