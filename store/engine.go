@@ -180,3 +180,56 @@ type EngineStore interface {
 	// returns how many runs it deleted.
 	PruneRuns(ctx context.Context, cutoff time.Time) (int, error)
 }
+
+// LoginRecorder records login events (POST /api/v1/login-events) on the
+// links they concern, in one write, so a login never overwrites a link the
+// engine wrote meanwhile.
+type LoginRecorder interface {
+	// RecordLogin sets LastLoginAt to at on every user link of target
+	// whose AppliedName equals username case-insensitively (Unicode simple
+	// folding), leaving out links in state deleted or skipped (nothing of
+	// the bridge's is in the target) and links whose LastLoginAt is already
+	// at or after at (a newer login is kept). It returns every matching
+	// link, updated or not, as stored after the write, ordered by tenant
+	// and resource id; no match is not an error. Only LastLoginAt changes
+	// (UpdatedAt too is left alone).
+	RecordLogin(ctx context.Context, target, username string, at time.Time) ([]Link, error)
+}
+
+// ReplayGuard remembers accepted webhook signatures durably, so a signed
+// call is accepted once even across a restart.
+type ReplayGuard interface {
+	// RememberSignature records key until expires and reports true, or
+	// reports false (and records nothing) when key is already recorded
+	// with an expiry after now: a replay. Keys that expired by now are
+	// forgotten along the way.
+	RememberSignature(ctx context.Context, key string, expires, now time.Time) (bool, error)
+}
+
+// JobOutcome is how one attempt at a job ended, for JobSettler.SettleJobs.
+type JobOutcome struct {
+	Job Job
+	// Links are saved as PutLink saves them, in the same transaction and
+	// before the job is settled: a job is never completed without the link
+	// that records what its apply did.
+	Links []Link
+	// Error is "" when the job was applied: it is completed as CompleteJob
+	// completes it. Otherwise the job is parked as ParkJob parks it when
+	// Park is set, or retried at NotBefore as RetryJob retries it.
+	Error     string
+	Park      bool
+	NotBefore time.Time
+}
+
+// JobSettler settles many jobs in one write. The provisioning engine saves
+// each job's last link together with its completion, and a pass's jobs in
+// batches, so that a burst of changes costs a few commits (each an fsync),
+// not two per job.
+type JobSettler interface {
+	// SettleJobs saves the links and settles the job of every outcome, in
+	// order, in one transaction: all or nothing. An invalid link fails the
+	// whole call before anything is written. Each job is settled exactly as
+	// CompleteJob, RetryJob or ParkJob would (a job enqueued again since it
+	// was read stays due; a job gone is not an error).
+	SettleJobs(ctx context.Context, outcomes []JobOutcome) error
+}

@@ -133,6 +133,39 @@ func (d *DB) Close() error {
 	return errors.Join(d.cp.close(), d.r.Close(), d.w.Close())
 }
 
+// Pool names returned by Stats.
+const (
+	PoolWriter     = "writer"     // the one write connection, held by the writer goroutine
+	PoolReader     = "reader"     // the read-only pool
+	PoolCheckpoint = "checkpoint" // the WAL checkpointer's connection
+)
+
+// Stats returns the connection-pool statistics of the store's pools, keyed
+// by PoolWriter, PoolReader and PoolCheckpoint, for metrics. The writer
+// shows one connection always in use: the writer goroutine holds it.
+func (d *DB) Stats() map[string]sql.DBStats {
+	return map[string]sql.DBStats{PoolWriter: d.w.Stats(), PoolReader: d.r.Stats(), PoolCheckpoint: d.cp.db.Stats()}
+}
+
+// Ping proves that the database takes writes: it rewrites a heartbeat row
+// through the writer, the way every change goes (same queue, same
+// transaction, same fsync). So it fails when the store is closed, the file
+// or its file system is read-only, the disk is full, or the write lock
+// cannot be had within the busy timeout; a write that changes nothing
+// would miss the full disk. ctx bounds the wait for the writer.
+func (d *DB) Ping(ctx context.Context) error {
+	at := nanos(d.utcNow())
+	err := d.write(ctx, func(tx *wtx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO heartbeat (id, at) VALUES (1, ?1)
+			ON CONFLICT (id) DO UPDATE SET at = excluded.at`, at)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("ping database: %w", err)
+	}
+	return nil
+}
+
 // connector opens mattn connections with our SQL functions registered,
 // without registering a named driver (no package-level state).
 type connector struct {
