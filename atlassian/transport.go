@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	mrand "math/rand/v2"
 	"net"
 	"net/http"
@@ -342,7 +343,7 @@ func (t *Transport) httpError(op, id string, resp *Response) *Error {
 	}
 	e.Op, e.Status, e.RequestID = op, resp.Status, id
 	if resp.Status == http.StatusTooManyRequests || resp.Status >= 500 {
-		e.RetryAfter = serverWait(resp.Header, resp.Status, time.Now())
+		e.RetryAfter = rateLimitWait(resp.Header, resp.Status, time.Now())
 	}
 	return e
 }
@@ -390,25 +391,64 @@ func (t *Transport) backoff(retry int) time.Duration {
 	return min(max(t.jitter(ceiling), 0), ceiling)
 }
 
+// Below the server's advertised limits (doc §6.1), so that timing jitter cannot provoke 429s.
+const (
+	// serverRateShare is the share of X-RateLimit-FillRate the client sends at. A client sending at
+	// exactly the server's rate drains the server's bucket and keeps it empty: every request that
+	// arrives a little early (a scheduler stall, two answers bunched on the network) is refused.
+	// 5% less refills the server's bucket between such bunches.
+	serverRateShare = 0.95
+	// serverBurstShare bounds the client's burst to this share of X-RateLimit-Limit, so requests
+	// released together after a stall still find tokens in the server's bucket.
+	serverBurstShare = 4
+)
+
 // observe applies the server's rate-limit headers (doc §6.1): the advertised fill rate and bucket
-// size cap the client-side limiter, and an exhausted bucket pauses every call until Retry-After.
+// size cap the client-side limiter (kept below both, see serverRateShare), and an exhausted bucket
+// pauses every call until the server has a token again.
 func (t *Transport) observe(h http.Header, status int) {
 	fill, okFill := headerFloat(h, "X-RateLimit-FillRate")
 	interval, okInterval := headerFloat(h, "X-RateLimit-Interval-Seconds")
 	if okFill && okInterval && fill > 0 && interval > 0 {
 		burst := t.cfgBurst
-		if size, ok := headerFloat(h, "X-RateLimit-Limit"); ok && size >= 1 && (burst == 0 || int(size) < burst) {
-			burst = int(size)
+		if size, ok := headerFloat(h, "X-RateLimit-Limit"); ok && size >= 1 {
+			if most := max(int(math.Min(size, math.MaxInt32))/serverBurstShare, 1); burst == 0 || most < burst {
+				burst = most
+			}
 		}
-		t.adapt(min(t.cfgLimit, rate.Limit(fill/interval)), max(burst, 1))
+		t.adapt(min(t.cfgLimit, rate.Limit(serverRateShare*fill/interval)), max(burst, 1))
 	}
 	remaining, okRemaining := headerFloat(h, "X-RateLimit-Remaining")
 	exhausted := okRemaining && remaining < 1
 	if status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable || exhausted {
-		if wait := serverWait(h, status, time.Now()); wait > 0 {
+		if wait := rateLimitWait(h, status, time.Now()); wait > 0 {
 			t.pause(min(wait, t.maxRetryAfter))
 		}
 	}
+}
+
+// rateLimitWait is serverWait, shortened for a 429 from a token bucket that advertises its fill
+// rate. Retry-After counts whole seconds ("seconds until new tokens", doc §6.1), so Jira DC and
+// the emulator answer at least 1 while the next token may be a millisecond away; at 1000
+// requests/s, sitting out that second costs a thousand calls for every 429. The bucket refills one
+// token in X-RateLimit-Interval-Seconds / X-RateLimit-FillRate, which bounds the wait for the
+// token the refused request lacked.
+//
+// Guess (doc §6.1 [V] headers, [U] semantics of an early retry on DC): a request sent after that
+// refill time finds a token; if it does not (another client took it), it is refused again and
+// waits again, without any penalty on Data Center. Jira Cloud, where "retrying early extends it",
+// does not send X-RateLimit-FillRate, so its Retry-After is kept as is.
+func rateLimitWait(h http.Header, status int, now time.Time) time.Duration {
+	wait := serverWait(h, status, now)
+	if status != http.StatusTooManyRequests || wait <= 0 {
+		return wait
+	}
+	fill, okFill := headerFloat(h, "X-RateLimit-FillRate")
+	interval, okInterval := headerFloat(h, "X-RateLimit-Interval-Seconds")
+	if !okFill || !okInterval || fill <= 0 || interval <= 0 {
+		return wait
+	}
+	return min(wait, secondsToDuration(interval/fill))
 }
 
 func (t *Transport) adapt(limit rate.Limit, burst int) {

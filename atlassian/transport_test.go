@@ -252,9 +252,12 @@ func TestAdvertisedFillRateCapsClientRate(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		// The first answer advertises 2 requests/s with a bucket of 1: later calls are 500ms apart.
+		// The first answer advertises 2 requests/s with a bucket of 1: later calls go at 95% of
+		// that rate, 1/1.9 s apart.
 		g := s.gaps()
-		want := []time.Duration{0, 500 * time.Millisecond, 500 * time.Millisecond}
+		rate := 1.9
+		gap := time.Duration(float64(time.Second) / rate)
+		want := []time.Duration{0, gap, gap}
 		if fmt.Sprint(g) != fmt.Sprint(want) {
 			t.Errorf("gaps = %v, want %v", g, want)
 		}
