@@ -11,7 +11,8 @@
 // codes. A user name never becomes a label. Series that dashboards and alerts
 // rely on are created at zero by New, so they exist before the first event.
 //
-// Exported names (besides go_*, process_* and, through WatchDB, go_sql_*):
+// Exported names (besides go_*, process_* and, through WatchPools or WatchDB,
+// go_sql_*{db_name}):
 //
 //	scimbridge_scim_requests_total{tenant,resource,method,code}           counter
 //	scimbridge_scim_request_duration_seconds{tenant,resource,method}      histogram

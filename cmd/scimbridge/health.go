@@ -17,17 +17,13 @@ import (
 	"github.com/scimbridge/scimbridge/reconcile"
 )
 
-// writeProber is what readiness needs from the store: a write transaction
-// that changes nothing. PruneRuns with a cutoff before any run could have
-// finished goes through the single writer (BEGIN IMMEDIATE ... COMMIT), so
-// it fails when the writer is closed or wedged, the file is read-only or
+// pinger is what readiness needs from the store: a real write. store/sqlite's
+// Ping rewrites a heartbeat row through the single writer (queue,
+// BEGIN IMMEDIATE, COMMIT with fsync), so it fails when the writer is closed
+// or wedged, the file or its file system is read-only, the disk is full, or
 // the write lock cannot be had within the busy timeout.
-//
-// Unverified: a commit that changes nothing writes no page, so a full disk
-// is only noticed by the next real change. A store method that commits a
-// heartbeat row (say Ping(ctx) error) would make this a true write probe.
-type writeProber interface {
-	PruneRuns(ctx context.Context, cutoff time.Time) (int, error)
+type pinger interface {
+	Ping(ctx context.Context) error
 }
 
 // userGetter is what readiness needs from a target: one authenticated read.
@@ -53,15 +49,14 @@ const (
 	probeUser = "scimbridge-readiness-probe"
 )
 
-// epoch is the prune cutoff of the write probe: no run finished before it.
-var epoch = time.Unix(0, 0).UTC()
-
 // health serves /healthz and /readyz.
 type health struct {
-	db      writeProber
-	targets []probeTarget
-	now     func() time.Time
-	log     *slog.Logger
+	db pinger
+	// dbTimeout bounds the write probe (dbProbeTimeout; tests shorten it).
+	dbTimeout time.Duration
+	targets   []probeTarget
+	now       func() time.Time
+	log       *slog.Logger
 
 	probing sync.Mutex // held by the one request refreshing the targets' status
 
@@ -94,8 +89,8 @@ type readyBody struct {
 	Targets  map[string]targetStatus `json:"targets"`
 }
 
-func newHealth(db writeProber, tgs []reconcile.Target, now func() time.Time, log *slog.Logger) *health {
-	h := &health{db: db, now: now, log: log, status: map[string]targetStatus{}}
+func newHealth(db pinger, tgs []reconcile.Target, now func() time.Time, log *slog.Logger) *health {
+	h := &health{db: db, dbTimeout: dbProbeTimeout, now: now, log: log, status: map[string]targetStatus{}}
 	for _, t := range tgs {
 		h.targets = append(h.targets, probeTarget{name: t.Name, dir: t.Dir})
 	}
@@ -127,12 +122,12 @@ func (h *health) readyz(w http.ResponseWriter, r *http.Request) {
 // probeDB runs the write probe. The error it returns is safe to show: the
 // store's own message goes to the log only.
 func (h *health) probeDB(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, dbProbeTimeout)
+	ctx, cancel := context.WithTimeout(ctx, h.dbTimeout)
 	defer cancel()
-	if _, err := h.db.PruneRuns(ctx, epoch); err != nil {
+	if err := h.db.Ping(ctx); err != nil {
 		h.log.WarnContext(ctx, "readiness: database write probe failed", "err", err)
 		if errors.Is(err, context.DeadlineExceeded) {
-			return errors.New("database write probe timed out")
+			return fmt.Errorf("database write probe timed out after %v", h.dbTimeout)
 		}
 		return errors.New("database does not accept writes")
 	}

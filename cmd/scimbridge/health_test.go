@@ -1,6 +1,7 @@
 package main
 
 import (
+	"database/sql"
 	"encoding/json"
 	"log/slog"
 	"net/http"
@@ -109,6 +110,54 @@ func TestReadyzFollowsTheDatabase(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), sqlite.ErrClosed.Error()) {
 		t.Errorf("the store's error was not logged: %s", logs.String())
+	}
+}
+
+// readyz is 503 while another process holds the database's write lock
+// (the store cannot take a change), and ready again once it lets go.
+func TestReadyzWhenWritesAreLocked(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "db.sqlite")
+	st, err := sqlite.Open(t.Context(), path, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	h := newHealth(st, nil, time.Now, slog.New(slog.DiscardHandler))
+	h.dbTimeout = 300 * time.Millisecond
+
+	other, err := sql.Open("sqlite3", "file:"+path+"?_busy_timeout=0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { other.Close() })
+	conn, err := other.Conn(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	if _, err := conn.ExecContext(t.Context(), "BEGIN IMMEDIATE"); err != nil {
+		t.Fatal(err)
+	}
+	code, body := get(t, h.readyz, "/readyz")
+	db, _ := body["database"].(map[string]any)
+	if code != http.StatusServiceUnavailable || body["status"] != "not ready" ||
+		db["error"] != "database write probe timed out after 300ms" {
+		t.Fatalf("write lock held elsewhere: readyz = %d %v", code, body)
+	}
+	if _, err := conn.ExecContext(t.Context(), "ROLLBACK"); err != nil {
+		t.Fatal(err)
+	}
+	// The writer may still be in its busy wait for the lock; it gets it
+	// shortly after the other process lets go.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		code, body = get(t, h.readyz, "/readyz")
+		if code == http.StatusOK {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("readyz after the lock was released = %d %v", code, body)
+		}
 	}
 }
 

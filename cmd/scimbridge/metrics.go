@@ -2,12 +2,15 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -23,6 +26,8 @@ import (
 type metricsStore interface {
 	metrics.OutboxSource
 	ListRuns(ctx context.Context, limit int) ([]store.Run, error)
+	// Stats returns the connection pools' statistics by pool name.
+	Stats() map[string]sql.DBStats
 }
 
 // runsScannedAtStart bounds the history read for the last successes. Push
@@ -33,10 +38,9 @@ const runsScannedAtStart = 2000
 // newMetrics creates the service's one registry and its metrics: series of
 // every configured tenant and target at zero, the outbox gauges, and the
 // last-success timestamps taken from the history, so a restart does not
-// make a recent reconcile look stale.
-//
-// The store's connection pools are not exported by store/sqlite, so no
-// go_sql_* (DBStats) collector is registered.
+// make a recent reconcile look stale; the Go and process collectors; and
+// the store's connection pools (go_sql_*{db_name="writer"|"reader"|
+// "checkpoint"}).
 func newMetrics(ctx context.Context, cfg *config.Config, st metricsStore, log *slog.Logger) (*prometheus.Registry, *metrics.Metrics, error) {
 	reg := prometheus.NewRegistry()
 	var tenants, targets []string
@@ -51,6 +55,10 @@ func newMetrics(ctx context.Context, cfg *config.Config, st metricsStore, log *s
 		return nil, nil, err
 	}
 	if err := m.WatchOutbox(st); err != nil {
+		return nil, nil, err
+	}
+	pools := slices.Sorted(maps.Keys(st.Stats()))
+	if err := m.WatchPools(st.Stats, pools...); err != nil {
 		return nil, nil, err
 	}
 	runs, err := st.ListRuns(ctx, runsScannedAtStart)

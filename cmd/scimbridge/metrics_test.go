@@ -296,6 +296,16 @@ tenants:
 			t.Errorf("%s missing", name)
 		}
 	}
+	// The store's connection pools, as client_golang's DBStats collector
+	// names them.
+	for pool, max := range map[string]float64{"writer": 1, "reader": 4, "checkpoint": 1} {
+		if v, ok := s.value("go_sql_max_open_connections", lbl{"db_name": pool}); !ok || v != max {
+			t.Errorf("go_sql_max_open_connections{db_name=%q} = %v (present %v), want %v", pool, v, ok, max)
+		}
+		if _, ok := s.value("go_sql_wait_count_total", lbl{"db_name": pool}); !ok {
+			t.Errorf("go_sql_wait_count_total{db_name=%q} missing", pool)
+		}
+	}
 
 	// SCIM traffic: two users, a list, a wrong token, an unknown tenant.
 	const tok = "tok-okta"
