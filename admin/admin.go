@@ -76,6 +76,7 @@ type Store interface {
 	GetUserAny(ctx context.Context, tenant, id string) (store.User, bool, error)
 	ListLinks(ctx context.Context, target string, fn func(store.Link) error) error
 	PutLink(ctx context.Context, l store.Link) error
+	store.ReplayGuard
 }
 
 // Tenant is one IdP tenant as the preview endpoint needs it.

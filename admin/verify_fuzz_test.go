@@ -30,7 +30,7 @@ func FuzzVerify(f *testing.F) {
 			// are reached with arbitrary timestamps and bodies.
 			sigHeader = Sign(secret, tsHeader, body)
 		}
-		err := v.verify(now, tsHeader, sigHeader, body)
+		_, _, err := v.verify(now, tsHeader, sigHeader, body)
 		if err != nil {
 			if err.status != http.StatusUnauthorized && err.status != http.StatusTooManyRequests {
 				t.Fatalf("refused with %d", err.status)
@@ -51,7 +51,7 @@ func FuzzVerify(f *testing.F) {
 		if d := now.Sub(time.Unix(sec, 0)); d > WebhookWindow || d < -WebhookWindow {
 			t.Fatalf("accepted timestamp %q, %v away", tsHeader, d)
 		}
-		if again := v.verify(now, tsHeader, sigHeader, body); again == nil {
+		if _, _, again := v.verify(now, tsHeader, sigHeader, body); again == nil {
 			t.Fatal("accepted the same call twice")
 		}
 	})

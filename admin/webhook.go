@@ -53,7 +53,9 @@ func refused(detail string) *webhookError {
 
 // verifier checks webhook signatures and remembers the accepted ones until
 // their timestamp leaves the window, so a captured request cannot be played
-// again.
+// again. Its memory settles concurrent copies of one call at once and
+// bounds how many live signatures are kept; the store (RememberSignature)
+// keeps them across a restart.
 type verifier struct {
 	secret []byte
 	window time.Duration
@@ -71,42 +73,58 @@ func newVerifier(secret []byte, max int) *verifier {
 // digits until the year 2286; 12 leave room without overflow worries.
 const maxTimestampDigits = 12
 
+// replayed is the refusal of a signature accepted before.
+func replayed() *webhookError {
+	return refused("this signature was already used; sign each call with a fresh timestamp")
+}
+
 // verify accepts a call whose signature is right, whose timestamp is within
-// the window of now, and which was not accepted before. The MAC is checked
-// before the window and the replay cache, so only correctly signed calls
-// can ever occupy the cache.
-func (v *verifier) verify(now time.Time, tsHeader, sigHeader string, body []byte) *webhookError {
+// the window of now, and which was not accepted before (by this process).
+// It returns the replay key of the call and when it stops mattering, for
+// the store to remember too; forget undoes the acceptance when that fails.
+// The MAC is checked before the window and the replay cache, so only
+// correctly signed calls can ever occupy the cache.
+func (v *verifier) verify(now time.Time, tsHeader, sigHeader string, body []byte) (key string, expires time.Time, _ *webhookError) {
 	if tsHeader == "" || sigHeader == "" {
-		return refused(fmt.Sprintf("both %s and %s headers are required", TimestampHeader, SignatureHeader))
+		return "", time.Time{}, refused(fmt.Sprintf("both %s and %s headers are required", TimestampHeader, SignatureHeader))
 	}
 	if len(tsHeader) > maxTimestampDigits || strings.Trim(tsHeader, "0123456789") != "" {
-		return refused(TimestampHeader + " must be unix seconds (decimal digits)")
+		return "", time.Time{}, refused(TimestampHeader + " must be unix seconds (decimal digits)")
 	}
 	ts, err := strconv.ParseInt(tsHeader, 10, 64)
 	if err != nil {
-		return refused(TimestampHeader + " must be unix seconds (decimal digits)")
+		return "", time.Time{}, refused(TimestampHeader + " must be unix seconds (decimal digits)")
 	}
 	hexSig, ok := strings.CutPrefix(sigHeader, signaturePrefix)
 	if !ok || len(hexSig) != 2*sha256.Size {
-		return refused(SignatureHeader + ` must be "sha256=" followed by 64 hex digits`)
+		return "", time.Time{}, refused(SignatureHeader + ` must be "sha256=" followed by 64 hex digits`)
 	}
 	got, err := hex.DecodeString(hexSig)
 	if err != nil {
-		return refused(SignatureHeader + ` must be "sha256=" followed by 64 hex digits`)
+		return "", time.Time{}, refused(SignatureHeader + ` must be "sha256=" followed by 64 hex digits`)
 	}
 	if !hmac.Equal(got, mac(v.secret, tsHeader, body)) {
-		return refused("the signature does not match the body and timestamp")
+		return "", time.Time{}, refused("the signature does not match the body and timestamp")
 	}
 	at := time.Unix(ts, 0)
 	if d := now.Sub(at); d > v.window || d < -v.window {
-		return refused(fmt.Sprintf("the timestamp is more than %v away from the server's clock", v.window))
+		return "", time.Time{}, refused(fmt.Sprintf("the timestamp is more than %v away from the server's clock", v.window))
 	}
-	key := tsHeader + "." + strings.ToLower(hexSig)
-	expires := at.Add(v.window)
+	key = tsHeader + "." + strings.ToLower(hexSig)
+	expires = at.Add(v.window)
+	if err := v.remember(now, key, expires); err != nil {
+		return "", time.Time{}, err
+	}
+	return key, expires, nil
+}
+
+// remember adds key to the cache unless it is there already (a replay) or
+// the cache is full of live signatures.
+func (v *verifier) remember(now time.Time, key string, expires time.Time) *webhookError {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if _, dup := v.seen[key]; dup {
-		return refused("this signature was already used; sign each call with a fresh timestamp")
+		return replayed()
 	}
 	if len(v.seen) >= v.max {
 		for k, exp := range v.seen {
@@ -124,6 +142,15 @@ func (v *verifier) verify(now time.Time, tsHeader, sigHeader string, body []byte
 	}
 	v.seen[key] = expires
 	return nil
+}
+
+// forget drops key from the cache: the call it belongs to was not accepted
+// after all (the store could not record it), so a retry must not be
+// refused as a replay.
+func (v *verifier) forget(key string) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	delete(v.seen, key)
 }
 
 // webhookHandler serves POST /api/v1/webhooks/reconcile.
@@ -150,9 +177,24 @@ func (a *API) webhookHandler(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if err := a.webhook.verify(a.now(), r.Header.Get(TimestampHeader), r.Header.Get(SignatureHeader), body); err != nil {
-		a.log.WarnContext(r.Context(), "admin api: webhook refused", "reason", err.detail, "remote", r.RemoteAddr)
-		writeError(w, err.status, err.code, err.detail)
+	now := a.now()
+	key, expires, werr := a.webhook.verify(now, r.Header.Get(TimestampHeader), r.Header.Get(SignatureHeader), body)
+	if werr == nil {
+		// The cache forgets on restart; the store does not, so a call
+		// captured before a restart is still refused within its window.
+		fresh, err := a.st.RememberSignature(r.Context(), key, expires, now)
+		if err != nil {
+			a.webhook.forget(key)
+			a.internalError(w, r, "recording the webhook signature", err)
+			return
+		}
+		if !fresh {
+			werr = replayed()
+		}
+	}
+	if werr != nil {
+		a.log.WarnContext(r.Context(), "admin api: webhook refused", "reason", werr.detail, "remote", r.RemoteAddr)
+		writeError(w, werr.status, werr.code, werr.detail)
 		return
 	}
 	a.trigger(w, r, TriggerRequest{Trigger: TriggerWebhook})
