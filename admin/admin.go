@@ -74,8 +74,7 @@ type Store interface {
 	ListResults(ctx context.Context, runID int64, q store.ResultQuery) ([]store.Result, error)
 	UserHistory(ctx context.Context, tenant, resourceID string, limit int) ([]store.Result, error)
 	GetUserAny(ctx context.Context, tenant, id string) (store.User, bool, error)
-	ListLinks(ctx context.Context, target string, fn func(store.Link) error) error
-	PutLink(ctx context.Context, l store.Link) error
+	store.LoginRecorder
 	store.ReplayGuard
 }
 

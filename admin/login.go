@@ -6,8 +6,6 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
-
-	"github.com/scimbridge/scimbridge/store"
 )
 
 // LoginRequest is the body of POST /api/v1/login-events.
@@ -30,8 +28,10 @@ type LoginResponse struct {
 const maxUsernameLen = 255
 
 // loginEvent serves POST /api/v1/login-events: it records the login on
-// every user link of the target whose applied username matches, then tells
-// the Reactivator, if any.
+// every user link of the target whose applied username matches
+// (case-insensitively; deleted and skipped links hold nothing of ours in
+// the target, so a login by that name is someone else's), then tells the
+// Reactivator, if any.
 func (a *API) loginEvent(w http.ResponseWriter, r *http.Request) {
 	var req LoginRequest
 	if !a.decodeBody(w, r, &req) {
@@ -52,40 +52,25 @@ func (a *API) loginEvent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	var matched []store.Link
-	// Unverified: a store method finding links by applied name would avoid
-	// walking every link of the target per login.
-	err := a.st.ListLinks(ctx, req.Target, func(l store.Link) error {
-		// Deleted and skipped links hold nothing of ours in the target: a
-		// login by that name is someone else's account.
-		if l.Kind == store.KindUser && l.State != store.LinkDeleted && l.State != store.LinkSkipped &&
-			l.AppliedName != "" && strings.EqualFold(l.AppliedName, req.Username) {
-			matched = append(matched, l)
-		}
-		return nil
-	})
+	at := a.now().UTC()
+	// One write finds the user links of the target with that applied name
+	// and records the login on them, so it never writes back a stale copy
+	// of a link the engine changed meanwhile. The store keeps a later login
+	// already known (from the target's own record, say).
+	//
+	// Unverified: the other way round still races. The engine writes whole
+	// links (PutLink) from a copy it read earlier; one read before this
+	// login and written after it puts the previous last login back, until
+	// the next login event or reconcile brings it forward again.
+	matched, err := a.st.RecordLogin(ctx, req.Target, req.Username, at)
 	if err != nil {
-		a.internalError(w, r, "finding the user's accounts", err)
+		a.internalError(w, r, "recording the login", err)
 		return
 	}
 	if len(matched) == 0 {
 		writeError(w, http.StatusNotFound, "not_found",
 			fmt.Sprintf("the bridge manages no account named %q on target %q", clip(req.Username), req.Target))
 		return
-	}
-	at := a.now().UTC()
-	for i := range matched {
-		l := &matched[i]
-		// The last login is the later of what is known: a target's own
-		// record may already be newer than this event.
-		if l.LastLoginAt != nil && !l.LastLoginAt.Before(at) {
-			continue
-		}
-		l.LastLoginAt = &at
-		if err := a.st.PutLink(ctx, *l); err != nil {
-			a.internalError(w, r, "recording the login", err)
-			return
-		}
 	}
 	if a.react != nil {
 		ev := LoginEvent{Target: req.Target, Username: req.Username, At: at, Links: matched}

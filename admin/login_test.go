@@ -2,6 +2,7 @@ package admin_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -165,5 +166,64 @@ func TestLoginEventsWithoutReactivator(t *testing.T) {
 	}
 	if got := h.lastLogin("jira", "okta", "u-bob"); !got.Equal(epoch) {
 		t.Errorf("last login %v, want %v", got, epoch)
+	}
+}
+
+// A login recorded while the engine rewrites the link never puts back an
+// old copy of what the engine wrote: only the last login changes.
+func TestLoginEventsKeepConcurrentLinkWrites(t *testing.T) {
+	h := newHarness(t, nil)
+	h.seedLinks()
+	ctx := context.Background()
+	const n = 40
+	done := make(chan error, 1)
+	go func() {
+		// The engine's way: read the link, change what it applied, write it.
+		for i := range n {
+			l, err := h.db.GetLink(ctx, "jira", "okta", "u-bob")
+			if err != nil {
+				done <- err
+				return
+			}
+			l.Applied = []byte(fmt.Sprintf(`{"n":%d}`, i))
+			if err := h.db.PutLink(ctx, l); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	for range n {
+		h.clock.Advance(time.Second)
+		if r := h.admin(http.MethodPost, "/api/v1/login-events", `{"target":"jira","username":"bob"}`); r.status != http.StatusAccepted {
+			t.Fatalf("login event: %d %s", r.status, r.body)
+		}
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	l, err := h.db.GetLink(ctx, "jira", "okta", "u-bob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := fmt.Sprintf(`{"n":%d}`, n-1); string(l.Applied) != want {
+		t.Fatalf("applied = %s after concurrent logins, want the engine's last write %s", l.Applied, want)
+	}
+}
+
+// A store that cannot record the login answers 500 without internals.
+func TestLoginEventsStoreDown(t *testing.T) {
+	h := newHarness(t, nil)
+	h.seedLinks()
+	if err := h.db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	r := h.admin(http.MethodPost, "/api/v1/login-events", `{"target":"jira","username":"bob"}`)
+	wantError(t, r, http.StatusInternalServerError, "internal", "recording the login failed")
+	if strings.Contains(string(r.body), "sqlite") {
+		t.Errorf("internal text in the response: %s", r.body)
+	}
+	if n := len(h.react.events()); n != 0 {
+		t.Errorf("reactivator called %d times", n)
 	}
 }
