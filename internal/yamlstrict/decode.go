@@ -39,7 +39,7 @@ func Decode(data []byte, out any, hint func(key string) string) []string {
 		if !errors.As(err, &te) {
 			return []string{err.Error()}
 		}
-		idx := indexKeys(&root)
+		idx := indexKeys(&root, reflect.TypeOf(out))
 		keys := knownKeys(out)
 		for _, msg := range te.Errors {
 			problems = append(problems, idx.rewrite(msg, keys, hint))
@@ -51,30 +51,33 @@ func Decode(data []byte, out any, hint func(key string) string) []string {
 	return problems
 }
 
-// keyEntry records where a key, or the scalar value of a key, sits in the source.
+// keyEntry records where a key, or the value of a key, sits in the source.
 type keyEntry struct {
 	line  int
 	key   string // "" for value entries
 	path  string
 	value bool
-	tag   string // the value's resolved tag (!!str, !!map, ...), for value entries
+	tag   string       // the value's resolved tag (!!str, !!map, ...), for value entries
+	typ   reflect.Type // the Go type the value decodes into; nil if unknown
 }
 
 // keyIndex finds the key path for a line number in a decoder message.
 type keyIndex []keyEntry
 
-func indexKeys(root *yaml.Node) keyIndex {
+// indexKeys indexes every key and value of root, with the Go type each
+// value decodes into when out's type (t) says.
+func indexKeys(root *yaml.Node, t reflect.Type) keyIndex {
 	var idx keyIndex
-	idx.walk(root, "")
+	idx.walk(root, "", t)
 	return idx
 }
 
-func (idx *keyIndex) walk(n *yaml.Node, path string) {
+func (idx *keyIndex) walk(n *yaml.Node, path string, t reflect.Type) {
 	switch n.Kind {
 	case yaml.DocumentNode:
 		for _, c := range n.Content {
-			*idx = append(*idx, keyEntry{line: c.Line, path: "document", value: true, tag: c.ShortTag()})
-			idx.walk(c, path)
+			*idx = append(*idx, keyEntry{line: c.Line, path: "document", value: true, tag: c.ShortTag(), typ: t})
+			idx.walk(c, path, t)
 		}
 	case yaml.MappingNode:
 		for i := 0; i+1 < len(n.Content); i += 2 {
@@ -83,22 +86,73 @@ func (idx *keyIndex) walk(n *yaml.Node, path string) {
 			if path != "" {
 				p = path + "." + k.Value
 			}
+			vt := fieldType(t, k.Value)
 			*idx = append(*idx, keyEntry{line: k.Line, key: k.Value, path: p},
-				keyEntry{line: v.Line, path: p, value: true, tag: v.ShortTag()})
-			idx.walk(v, p)
+				keyEntry{line: v.Line, path: p, value: true, tag: v.ShortTag(), typ: vt})
+			idx.walk(v, p, vt)
 		}
 	case yaml.SequenceNode:
+		et := elemType(t)
 		for i, c := range n.Content {
 			p := path + "[" + strconv.Itoa(i) + "]"
 			if name := mappingName(c); name != "" {
 				p += " (" + name + ")"
 			}
-			*idx = append(*idx, keyEntry{line: c.Line, path: p, value: true, tag: c.ShortTag()})
-			idx.walk(c, p)
+			*idx = append(*idx, keyEntry{line: c.Line, path: p, value: true, tag: c.ShortTag(), typ: et})
+			idx.walk(c, p, et)
 		}
 	}
 	// Aliases are not followed: the decoder reports problems at the alias's
 	// target, which is indexed where it is defined.
+}
+
+// deref strips pointers.
+func deref(t reflect.Type) reflect.Type {
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return t
+}
+
+// fieldType is the Go type the value of key decodes into inside a value of
+// type t: a struct field by its yaml name, a map's element; nil if unknown.
+func fieldType(t reflect.Type, key string) reflect.Type {
+	t = deref(t)
+	if t == nil {
+		return nil
+	}
+	switch t.Kind() {
+	case reflect.Map:
+		return t.Elem()
+	case reflect.Struct:
+		for f := range t.Fields() {
+			if yamlName(f) == key {
+				return f.Type
+			}
+		}
+	}
+	return nil
+}
+
+// elemType is the Go type of the entries of a list decoded into t.
+func elemType(t reflect.Type) reflect.Type {
+	t = deref(t)
+	if t != nil && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array) {
+		return t.Elem()
+	}
+	return nil
+}
+
+// yamlName is the key a struct field is decoded from ("" for none).
+func yamlName(f reflect.StructField) string {
+	tag, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+	switch {
+	case tag == "-" || !f.IsExported():
+		return ""
+	case tag == "":
+		return strings.ToLower(f.Name)
+	}
+	return tag
 }
 
 // mappingName returns the scalar "name" of a mapping, so that list entries read
@@ -124,14 +178,29 @@ func (idx keyIndex) keyPath(line int, key string) string {
 	return key
 }
 
-// valuePath finds the value the decoder complains about: on that line, with
-// that tag. The outermost match wins, since parents are indexed first; a block
-// mapping starts on the line of its first key, so the tag tells them apart.
-func (idx keyIndex) valuePath(line int, tag string) string {
+// valuePath finds the value the decoder complains about: on that line,
+// with that tag, decoding into a Go type that fits (the decoder names the
+// type it wanted; fits says whether a candidate's type is that one). Several
+// values of one tag can start on one line (a list entry, the document, flow
+// mappings inside them), so the tag alone cannot tell them apart; the Go
+// type does. Among equals the outermost wins (parents are indexed first);
+// when no type fits, the first value with the tag, then anything on the
+// line.
+func (idx keyIndex) valuePath(line int, tag string, fits func(reflect.Type) bool) string {
+	first := ""
 	for _, e := range idx {
-		if e.line == line && e.value && e.tag == tag {
+		if e.line != line || !e.value || e.tag != tag {
+			continue
+		}
+		if e.typ != nil && fits(e.typ) {
 			return e.path
 		}
+		if first == "" {
+			first = e.path
+		}
+	}
+	if first != "" {
+		return first
 	}
 	for _, e := range idx {
 		if e.line == line {
@@ -139,6 +208,31 @@ func (idx keyIndex) valuePath(line int, tag string) string {
 		}
 	}
 	return "value"
+}
+
+// namedType reports whether t, or what it points to, prints as name (the
+// decoder's "cannot unmarshal ... into <name>"). A local type inside an
+// UnmarshalYAML method prints like the type it copies (config.Target).
+func namedType(name string) func(reflect.Type) bool {
+	return func(t reflect.Type) bool {
+		for ; t != nil; t = t.Elem() {
+			if t.String() == name {
+				return true
+			}
+			if t.Kind() != reflect.Pointer {
+				return false
+			}
+		}
+		return false
+	}
+}
+
+var nodeUnmarshaler = reflect.TypeFor[yaml.Unmarshaler]()
+
+// customType reports whether t decodes itself from a node: the only types
+// whose errors come in the "line N: !!tag: message" form.
+func customType(t reflect.Type) bool {
+	return t.Implements(nodeUnmarshaler) || reflect.PointerTo(t).Implements(nodeUnmarshaler)
 }
 
 var (
@@ -165,12 +259,12 @@ func (idx keyIndex) rewrite(msg string, keys map[string][]string, hint func(stri
 	}
 	if m := typeErrorRE.FindStringSubmatch(msg); m != nil {
 		line, _ := strconv.Atoi(m[1])
-		path := idx.valuePath(line, "!!"+m[2])
+		path := idx.valuePath(line, "!!"+m[2], namedType(m[3]))
 		return fmt.Sprintf("line %s: %s: got %s, want %s", m[1], path, describeTag(m[2]), describeGoType(m[3]))
 	}
 	if m := customRE.FindStringSubmatch(msg); m != nil {
 		line, _ := strconv.Atoi(m[1])
-		return fmt.Sprintf("line %s: %s: %s", m[1], idx.valuePath(line, "!!"+m[2]), m[3])
+		return fmt.Sprintf("line %s: %s: %s", m[1], idx.valuePath(line, "!!"+m[2], customType), m[3])
 	}
 	return msg
 }
@@ -227,14 +321,11 @@ func knownKeys(out any) map[string][]string {
 		keys[t.String()] = nil
 		var names []string
 		for f := range t.Fields() {
-			tag, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
-			if tag == "-" || !f.IsExported() {
+			name := yamlName(f)
+			if name == "" {
 				continue
 			}
-			if tag == "" {
-				tag = strings.ToLower(f.Name)
-			}
-			names = append(names, tag)
+			names = append(names, name)
 			visit(f.Type)
 		}
 		keys[t.String()] = names
