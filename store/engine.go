@@ -179,6 +179,28 @@ type EngineStore interface {
 	// cutoff, in small batches so writers are never blocked for long; it
 	// returns how many runs it deleted.
 	PruneRuns(ctx context.Context, cutoff time.Time) (int, error)
+
+	// Bulk reads and writes for a full reconcile, which visits every user
+	// of every tenant: one call per page or per batch instead of one per user.
+
+	// EachUser calls fn for every live user of tenant, with its Groups as
+	// GetUser returns them, in creation order, and stops at fn's first
+	// error (returned as is). No read transaction stays open while fn runs,
+	// so fn may write; a user created during the walk may or may not be seen.
+	EachUser(ctx context.Context, tenant string, fn func(User) error) error
+	// GroupNesting returns every live group of tenant with the ids of the
+	// live groups that directly contain it (sorted), ordered by display name
+	// case-insensitively, then as is, then by id: what a caller needs to
+	// flatten nested groups in memory instead of asking GroupsContaining
+	// level by level for each user.
+	GroupNesting(ctx context.Context, tenant string) ([]GroupNode, error)
+	// GetLinks returns the links on target of tenant's resources whose ids
+	// are in ids (the ones that exist, each once), ordered by resource id.
+	GetLinks(ctx context.Context, target, tenant string, ids []string) ([]Link, error)
+	// PutLinks creates or replaces every link as PutLink does, in one
+	// transaction: all or nothing. An invalid link fails the whole call
+	// before anything is written.
+	PutLinks(ctx context.Context, links []Link) error
 }
 
 // LoginRecorder records login events (POST /api/v1/login-events) on the
@@ -204,4 +226,13 @@ type ReplayGuard interface {
 	// with an expiry after now: a replay. Keys that expired by now are
 	// forgotten along the way.
 	RememberSignature(ctx context.Context, key string, expires, now time.Time) (bool, error)
+}
+
+// GroupNode is a live group and the live groups that directly contain it
+// (see EngineStore.GroupNesting).
+type GroupNode struct {
+	ID          string
+	DisplayName string
+	// Parents are the ids of the groups that have this group as a member.
+	Parents []string
 }

@@ -90,6 +90,23 @@ func (d *DB) GetLink(ctx context.Context, target, tenant, resourceID string) (st
 	return l, nil
 }
 
+// putLinkSQL creates or replaces one link; putLinkArgs are its arguments.
+const putLinkSQL = `INSERT INTO links (target, tenant, resource_id, kind, desired_name, desired_name_fold,
+		priority, desired, applied, applied_name, "key", state, deactivated_at, deactivated_reason, last_login_at, updated_at)
+	VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
+	ON CONFLICT (target, tenant, resource_id) DO UPDATE SET kind = excluded.kind,
+		desired_name = excluded.desired_name, desired_name_fold = excluded.desired_name_fold,
+		priority = excluded.priority, desired = excluded.desired, applied = excluded.applied,
+		applied_name = excluded.applied_name, "key" = excluded."key", state = excluded.state,
+		deactivated_at = excluded.deactivated_at, deactivated_reason = excluded.deactivated_reason,
+		last_login_at = excluded.last_login_at, updated_at = excluded.updated_at`
+
+func putLinkArgs(l store.Link, now time.Time) []any {
+	return []any{l.Target, l.Tenant, l.ResourceID, string(l.Kind), l.DesiredName, fold(l.DesiredName),
+		l.Priority, blob(l.Desired), blob(l.Applied), l.AppliedName, l.Key, string(l.State),
+		timeNull(l.DeactivatedAt), l.DeactivatedReason, timeNull(l.LastLoginAt), nanos(now)}
+}
+
 // PutLink creates or replaces the link; UpdatedAt is the store's clock.
 func (d *DB) PutLink(ctx context.Context, l store.Link) error {
 	if err := checkLink(l); err != nil {
@@ -97,18 +114,7 @@ func (d *DB) PutLink(ctx context.Context, l store.Link) error {
 	}
 	now := d.utcNow()
 	err := d.write(ctx, func(tx *wtx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO links (target, tenant, resource_id, kind, desired_name, desired_name_fold,
-				priority, desired, applied, applied_name, "key", state, deactivated_at, deactivated_reason, last_login_at, updated_at)
-			VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
-			ON CONFLICT (target, tenant, resource_id) DO UPDATE SET kind = excluded.kind,
-				desired_name = excluded.desired_name, desired_name_fold = excluded.desired_name_fold,
-				priority = excluded.priority, desired = excluded.desired, applied = excluded.applied,
-				applied_name = excluded.applied_name, "key" = excluded."key", state = excluded.state,
-				deactivated_at = excluded.deactivated_at, deactivated_reason = excluded.deactivated_reason,
-				last_login_at = excluded.last_login_at, updated_at = excluded.updated_at`,
-			l.Target, l.Tenant, l.ResourceID, string(l.Kind), l.DesiredName, fold(l.DesiredName),
-			l.Priority, blob(l.Desired), blob(l.Applied), l.AppliedName, l.Key, string(l.State),
-			timeNull(l.DeactivatedAt), l.DeactivatedReason, timeNull(l.LastLoginAt), nanos(now))
+		_, err := tx.ExecContext(ctx, putLinkSQL, putLinkArgs(l, now)...)
 		return err
 	})
 	if err != nil {

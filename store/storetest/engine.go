@@ -56,6 +56,7 @@ func RunEngine(t *testing.T, newStore func(t *testing.T, now func() time.Time) E
 		{"Links", testLinks},
 		{"LinksByDesiredName", testLinksByDesiredName},
 		{"ListLinks", testListLinks},
+		{"Bulk", testBulk},
 		{"Runs", testRuns},
 		{"Results", testResults},
 		{"UserHistory", testUserHistory},
