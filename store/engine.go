@@ -228,6 +228,34 @@ type ReplayGuard interface {
 	RememberSignature(ctx context.Context, key string, expires, now time.Time) (bool, error)
 }
 
+// JobOutcome is how one attempt at a job ended, for JobSettler.SettleJobs.
+type JobOutcome struct {
+	Job Job
+	// Links are saved as PutLink saves them, in the same transaction and
+	// before the job is settled: a job is never completed without the link
+	// that records what its apply did.
+	Links []Link
+	// Error is "" when the job was applied: it is completed as CompleteJob
+	// completes it. Otherwise the job is parked as ParkJob parks it when
+	// Park is set, or retried at NotBefore as RetryJob retries it.
+	Error     string
+	Park      bool
+	NotBefore time.Time
+}
+
+// JobSettler settles many jobs in one write. The provisioning engine saves
+// each job's last link together with its completion, and a pass's jobs in
+// batches, so that a burst of changes costs a few commits (each an fsync),
+// not two per job.
+type JobSettler interface {
+	// SettleJobs saves the links and settles the job of every outcome, in
+	// order, in one transaction: all or nothing. An invalid link fails the
+	// whole call before anything is written. Each job is settled exactly as
+	// CompleteJob, RetryJob or ParkJob would (a job enqueued again since it
+	// was read stays due; a job gone is not an error).
+	SettleJobs(ctx context.Context, outcomes []JobOutcome) error
+}
+
 // GroupNode is a live group and the live groups that directly contain it
 // (see EngineStore.GroupNesting).
 type GroupNode struct {

@@ -18,7 +18,10 @@ import (
 // newer change keeps the job due now. Job ids are never reused
 // (AUTOINCREMENT), so (id, seq) names one version of one job forever.
 
-var _ store.EngineStore = (*DB)(nil)
+var (
+	_ store.EngineStore = (*DB)(nil)
+	_ store.JobSettler  = (*DB)(nil)
+)
 
 // Job states as stored.
 const (
@@ -205,36 +208,40 @@ func (d *DB) JobStats(ctx context.Context) (store.JobStats, error) {
 // CompleteJob deletes the job if its seq is still the one j was read with;
 // see store.EngineStore.
 func (d *DB) CompleteJob(ctx context.Context, j store.Job) error {
-	err := d.write(ctx, func(tx *wtx) error {
-		_, err := tx.ExecContext(ctx, `DELETE FROM jobs WHERE id = ?1 AND seq = ?2`, j.ID, j.Seq)
-		return err
-	})
+	err := d.write(ctx, func(tx *wtx) error { return completeJob(ctx, tx, j) })
 	if err != nil {
 		return fmt.Errorf("complete job %d: %w", j.ID, err)
 	}
 	return nil
 }
 
+func completeJob(ctx context.Context, tx querier, j store.Job) error {
+	_, err := tx.ExecContext(ctx, `DELETE FROM jobs WHERE id = ?1 AND seq = ?2`, j.ID, j.Seq)
+	return err
+}
+
 // RetryJob records a transient failure; see store.EngineStore. A job gone
 // meanwhile (completed by another worker) is not an error.
 func (d *DB) RetryJob(ctx context.Context, j store.Job, next time.Time, errText string) error {
-	err := d.write(ctx, func(tx *wtx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE jobs SET attempts = attempts + 1, last_error = ?1, not_before = ?2
-			WHERE id = ?3 AND seq = ?4`, errText, nanos(next), j.ID, j.Seq)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil || n > 0 {
-			return err
-		}
-		// Enqueued again since it was read: the newer change stays due now.
-		_, err = tx.ExecContext(ctx, `UPDATE jobs SET last_error = ?1 WHERE id = ?2`, errText, j.ID)
-		return err
-	})
+	err := d.write(ctx, func(tx *wtx) error { return retryJob(ctx, tx, j, next, errText) })
 	if err != nil {
 		return fmt.Errorf("retry job %d: %w", j.ID, err)
 	}
 	return nil
+}
+
+func retryJob(ctx context.Context, tx querier, j store.Job, next time.Time, errText string) error {
+	res, err := tx.ExecContext(ctx, `UPDATE jobs SET attempts = attempts + 1, last_error = ?1, not_before = ?2
+		WHERE id = ?3 AND seq = ?4`, errText, nanos(next), j.ID, j.Seq)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil || n > 0 {
+		return err
+	}
+	// Enqueued again since it was read: the newer change stays due now.
+	_, err = tx.ExecContext(ctx, `UPDATE jobs SET last_error = ?1 WHERE id = ?2`, errText, j.ID)
+	return err
 }
 
 // ParkJob records a permanent failure: the job stops being due (Attempts+1,
@@ -244,20 +251,80 @@ func (d *DB) RetryJob(ctx context.Context, j store.Job, next time.Time, errText 
 // this only for RetryJob; a failure of the older version says nothing
 // final about the newer one.
 func (d *DB) ParkJob(ctx context.Context, j store.Job, errText string) error {
-	err := d.write(ctx, func(tx *wtx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE jobs SET state = ?1, attempts = attempts + 1, last_error = ?2
-			WHERE id = ?3 AND seq = ?4`, jobParked, errText, j.ID, j.Seq)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil || n > 0 {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, `UPDATE jobs SET last_error = ?1 WHERE id = ?2`, errText, j.ID)
-		return err
-	})
+	err := d.write(ctx, func(tx *wtx) error { return parkJob(ctx, tx, j, errText) })
 	if err != nil {
 		return fmt.Errorf("park job %d: %w", j.ID, err)
+	}
+	return nil
+}
+
+func parkJob(ctx context.Context, tx querier, j store.Job, errText string) error {
+	res, err := tx.ExecContext(ctx, `UPDATE jobs SET state = ?1, attempts = attempts + 1, last_error = ?2
+		WHERE id = ?3 AND seq = ?4`, jobParked, errText, j.ID, j.Seq)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil || n > 0 {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `UPDATE jobs SET last_error = ?1 WHERE id = ?2`, errText, j.ID)
+	return err
+}
+
+// settleLinkSQL is PutLink's upsert (links.go), repeated here so that
+// SettleJobs writes a link exactly as PutLink does inside its own
+// transaction.
+const settleLinkSQL = `INSERT INTO links (target, tenant, resource_id, kind, desired_name, desired_name_fold,
+		priority, desired, applied, applied_name, "key", state, deactivated_at, deactivated_reason, last_login_at, updated_at)
+	VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
+	ON CONFLICT (target, tenant, resource_id) DO UPDATE SET kind = excluded.kind,
+		desired_name = excluded.desired_name, desired_name_fold = excluded.desired_name_fold,
+		priority = excluded.priority, desired = excluded.desired, applied = excluded.applied,
+		applied_name = excluded.applied_name, "key" = excluded."key", state = excluded.state,
+		deactivated_at = excluded.deactivated_at, deactivated_reason = excluded.deactivated_reason,
+		last_login_at = excluded.last_login_at, updated_at = excluded.updated_at`
+
+// SettleJobs saves the outcomes' links and settles their jobs in one write
+// request, so one commit; see store.JobSettler.
+func (d *DB) SettleJobs(ctx context.Context, outcomes []store.JobOutcome) error {
+	if len(outcomes) == 0 {
+		return nil
+	}
+	for _, o := range outcomes {
+		for _, l := range o.Links {
+			if err := checkLink(l); err != nil {
+				return fmt.Errorf("settle job %d: link %s/%s/%s: %w", o.Job.ID, l.Target, l.Tenant, l.ResourceID, err)
+			}
+		}
+	}
+	now := nanos(d.utcNow())
+	err := d.write(ctx, func(tx *wtx) error {
+		for _, o := range outcomes {
+			for _, l := range o.Links {
+				if _, err := tx.ExecContext(ctx, settleLinkSQL,
+					l.Target, l.Tenant, l.ResourceID, string(l.Kind), l.DesiredName, fold(l.DesiredName),
+					l.Priority, blob(l.Desired), blob(l.Applied), l.AppliedName, l.Key, string(l.State),
+					timeNull(l.DeactivatedAt), l.DeactivatedReason, timeNull(l.LastLoginAt), now); err != nil {
+					return fmt.Errorf("job %d: put link %s/%s/%s: %w", o.Job.ID, l.Target, l.Tenant, l.ResourceID, err)
+				}
+			}
+			var err error
+			switch {
+			case o.Error == "":
+				err = completeJob(ctx, tx, o.Job)
+			case o.Park:
+				err = parkJob(ctx, tx, o.Job, o.Error)
+			default:
+				err = retryJob(ctx, tx, o.Job, o.NotBefore, o.Error)
+			}
+			if err != nil {
+				return fmt.Errorf("job %d: %w", o.Job.ID, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("settle %d jobs: %w", len(outcomes), err)
 	}
 	return nil
 }

@@ -61,6 +61,7 @@ func RunEngine(t *testing.T, newStore func(t *testing.T, now func() time.Time) E
 		{"Results", testResults},
 		{"UserHistory", testUserHistory},
 		{"PruneRuns", testPruneRuns},
+		{"SettleJobs", testSettleJobs},
 		{"RecordLogin", testRecordLogin}, {"RecordLoginConcurrent", testRecordLoginConcurrent},
 	}
 	for _, tc := range tests {
