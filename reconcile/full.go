@@ -1,6 +1,7 @@
 package reconcile
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -28,14 +29,18 @@ type RunOptions struct {
 	Orphans string
 }
 
-// planned is one user's plan on one target in a full reconcile.
+// planned is one user's plan on one target, kept from planning to applying
+// only when applying it needs a call to Atlassian (or records a skip):
+// compact, without the user's attributes.
 type planned struct {
-	t       *Tenant
-	u       store.User
-	deleted bool
-	p       plan
-	link    store.Link
-	actual  *account // what the target has now; nil if the account does not exist
+	t        *Tenant
+	tg       *Target
+	id       string // SCIM id
+	userName string
+	deleted  bool
+	p        plan
+	link     store.Link
+	actual   *account // what the target has now; nil if the account does not exist
 }
 
 // Reconcile reads every target's accounts and memberships and brings every
@@ -57,6 +62,31 @@ func runKind(opts RunOptions) string {
 	return "reconcile"
 }
 
+// fullRun is the state of one full reconcile. Planning visits every user
+// once: a user whose plan needs no call to Atlassian is settled on the spot
+// (its "unchanged" result recorded, its link saved if it changed) and only
+// counted for the safety brake; the others are kept in work until the brake
+// has counted every plan of every target.
+type fullRun struct {
+	e    *Engine
+	rec  *recorder
+	opts RunOptions
+
+	work    []planned
+	orphans []orphan
+	// managed and deprov are the safety brake's counts: accounts the plans
+	// found, and the ones they would deactivate or delete.
+	managed, deprov int
+	// links are changed links of settled users, saved in batches.
+	links []store.Link
+	// nestings are each tenant's group nesting, read once per run.
+	nestings map[string]*nesting
+}
+
+// linkBatch is how many links one PutLinks writes, and how many users'
+// links one GetLinks reads.
+const linkBatch = 500
+
 func (e *Engine) reconcile(ctx context.Context, rec *recorder, opts RunOptions) (store.Run, error) {
 	if rec.run.Status != "running" {
 		rec.run.Status = "running"
@@ -68,30 +98,24 @@ func (e *Engine) reconcile(ctx context.Context, rec *recorder, opts RunOptions) 
 	if opts.MaxDeprovisionPercent <= 0 {
 		opts.MaxDeprovisionPercent = 10
 	}
-	var plans []planned
-	var orphans []orphan
+	fr := &fullRun{e: e, rec: rec, opts: opts, nestings: map[string]*nesting{}}
 	for _, tg := range e.sortedTargets() {
-		ps, os, err := e.planTarget(ctx, tg, opts)
-		if err != nil {
+		if err := fr.planTarget(ctx, tg); err != nil {
+			if serr := fr.saveLinks(ctx); serr != nil {
+				e.log.Error("save links of a failed reconcile", "run", rec.run.ID, "err", serr)
+			}
 			return rec.finish(ctx, err), err
 		}
-		plans = append(plans, ps...)
-		orphans = append(orphans, os...)
+	}
+	if err := fr.saveLinks(ctx); err != nil {
+		return rec.finish(ctx, err), err
 	}
 
 	// Safety brake: deactivations and deletions the plan would make,
 	// against the accounts the bridge manages.
-	managed, deprov := 0, 0
-	for _, pl := range plans {
-		if pl.actual != nil {
-			managed++
-			if pl.p.delete || (pl.actual.Active && !pl.p.acct.Active && !pl.p.keep && !pl.p.skip) {
-				deprov++
-			}
-		}
-	}
+	managed, deprov := fr.managed, fr.deprov
 	if opts.Orphans == "deactivate" {
-		for _, o := range orphans {
+		for _, o := range fr.orphans {
 			if o.u.Active {
 				deprov++
 			}
@@ -105,12 +129,12 @@ func (e *Engine) reconcile(ctx context.Context, rec *recorder, opts RunOptions) 
 		return rec.finish(ctx, nil), nil
 	}
 
-	for _, pl := range plans {
+	for _, pl := range fr.work {
 		// A failure is recorded in the results; the others go on.
 		_ = e.applyPlanned(ctx, rec, pl, opts.DryRun)
 	}
 	if opts.Orphans == "deactivate" {
-		for _, o := range orphans {
+		for _, o := range fr.orphans {
 			e.deactivateOrphan(ctx, rec, o, opts.DryRun)
 		}
 	}
@@ -137,18 +161,19 @@ func (e *Engine) sortedTargets() []*Target {
 
 // planTarget reads the target and plans every user of every tenant that
 // provisions into it.
-func (e *Engine) planTarget(ctx context.Context, tg *Target, opts RunOptions) ([]planned, []orphan, error) {
+func (fr *fullRun) planTarget(ctx context.Context, tg *Target) error {
+	e := fr.e
 	accounts := map[string]atlassian.User{}
 	if err := tg.Dir.ListUsers(ctx, func(u atlassian.User) error {
 		accounts[strings.ToLower(u.Name)] = u
 		return nil
 	}); err != nil {
-		return nil, nil, fmt.Errorf("list users of %s: %w", tg.Name, err)
+		return fmt.Errorf("list users of %s: %w", tg.Name, err)
 	}
 	// Memberships of every group any tenant may touch: wanted, default or managed.
 	groups, err := tg.Dir.ListGroups(ctx)
 	if err != nil {
-		return nil, nil, fmt.Errorf("list groups of %s: %w", tg.Name, err)
+		return fmt.Errorf("list groups of %s: %w", tg.Name, err)
 	}
 	memberOf := map[string][]string{} // lower username -> groups
 	var tenants []*Tenant
@@ -172,40 +197,30 @@ func (e *Engine) planTarget(ctx context.Context, tg *Target, opts RunOptions) ([
 			memberOf[k] = append(memberOf[k], g.Name)
 			return nil
 		}); err != nil && atlassian.KindOf(err) != atlassian.NotFound {
-			return nil, nil, fmt.Errorf("list members of %s on %s: %w", g.Name, tg.Name, err)
+			return fmt.Errorf("list members of %s on %s: %w", g.Name, tg.Name, err)
 		}
 	}
 
-	owned := map[string]bool{}
-	var plans []planned
+	tp := &targetPlan{fr: fr, tg: tg, accounts: accounts, memberOf: memberOf, live: map[string]map[string]bool{}}
+	if fr.opts.Orphans == "deactivate" {
+		tp.owned = map[string]bool{}
+	}
 	for _, t := range tenants {
-		for offset := 0; ; offset += 500 {
-			users, total, err := e.st.ListUsers(ctx, t.Name, store.Query{Offset: offset, Limit: 500})
-			if err != nil {
-				return nil, nil, fmt.Errorf("list users of tenant %s: %w", t.Name, err)
-			}
-			for _, u := range users {
-				pl, err := e.planUser(ctx, t, tg, u, false, accounts, memberOf)
-				if err != nil {
-					return nil, nil, err
-				}
-				if pl.actual != nil {
-					owned[strings.ToLower(pl.actual.Username)] = true
-				}
-				plans = append(plans, pl)
-			}
-			if offset+len(users) >= total || len(users) == 0 {
-				break
-			}
+		if err := tp.planTenant(ctx, t); err != nil {
+			return err
 		}
 	}
-	// Users deleted in the IdP that still have an account we applied.
+	// Users deleted in the IdP that still have an account we applied: the
+	// links of users the walk above did not see alive.
 	if err := e.st.ListLinks(ctx, tg.Name, func(l store.Link) error {
 		if l.Kind != store.KindUser || l.AppliedName == "" {
 			return nil
 		}
 		t := e.tenants[l.Tenant]
 		if t == nil {
+			return nil
+		}
+		if live, walked := tp.live[l.Tenant]; walked && live[l.ResourceID] {
 			return nil
 		}
 		u, deleted, err := e.st.GetUserAny(ctx, l.Tenant, l.ResourceID)
@@ -215,44 +230,177 @@ func (e *Engine) planTarget(ctx context.Context, tg *Target, opts RunOptions) ([
 			}
 			return err
 		}
-		pl, err := e.planUser(ctx, t, tg, u, true, accounts, memberOf)
+		groups, err := fr.idpGroups(ctx, t.Name, u)
 		if err != nil {
 			return err
 		}
-		if pl.actual != nil {
-			owned[strings.ToLower(pl.actual.Username)] = true
-		}
-		plans = append(plans, pl)
-		return nil
+		return tp.settle(ctx, e.planUser(t, tg, u, true, l, groups, accounts, memberOf))
 	}); err != nil {
-		return nil, nil, fmt.Errorf("read links of %s: %w", tg.Name, err)
+		return fmt.Errorf("read links of %s: %w", tg.Name, err)
 	}
-	var orphans []orphan
-	if opts.Orphans == "deactivate" {
+	if tp.owned != nil {
 		for k, u := range accounts {
-			if !owned[k] {
-				orphans = append(orphans, orphan{target: tg, u: u})
+			if !tp.owned[k] {
+				fr.orphans = append(fr.orphans, orphan{target: tg, u: u})
 			}
 		}
 	}
-	return plans, orphans, nil
+	return nil
 }
 
-func (e *Engine) planUser(ctx context.Context, t *Tenant, tg *Target, u store.User, deleted bool,
-	accounts map[string]atlassian.User, memberOf map[string][]string) (planned, error) {
-	link, err := e.st.GetLink(ctx, tg.Name, t.Name, u.ID)
-	if errors.Is(err, store.ErrNotFound) {
-		link = store.Link{Target: tg.Name, Tenant: t.Name, ResourceID: u.ID, Kind: store.KindUser, State: store.LinkPending}
-	} else if err != nil {
-		return planned{}, fmt.Errorf("read link: %w", err)
+// targetPlan is the planning of one target.
+type targetPlan struct {
+	fr       *fullRun
+	tg       *Target
+	accounts map[string]atlassian.User
+	memberOf map[string][]string
+	// live holds, per tenant walked, the ids of its live users.
+	live map[string]map[string]bool
+	// owned holds the lower-case usernames the plans found; nil unless
+	// orphans are deactivated.
+	owned map[string]bool
+}
+
+// planTenant plans every live user of t, reading their links a batch at a
+// time.
+func (tp *targetPlan) planTenant(ctx context.Context, t *Tenant) error {
+	e := tp.fr.e
+	live := map[string]bool{}
+	tp.live[t.Name] = live
+	batch := make([]store.User, 0, linkBatch)
+	plan := func() error {
+		ids := make([]string, len(batch))
+		for i, u := range batch {
+			ids[i] = u.ID
+		}
+		links, err := e.st.GetLinks(ctx, tp.tg.Name, t.Name, ids)
+		if err != nil {
+			return fmt.Errorf("read links: %w", err)
+		}
+		byID := make(map[string]store.Link, len(links))
+		for _, l := range links {
+			byID[l.ResourceID] = l
+		}
+		for _, u := range batch {
+			link, ok := byID[u.ID]
+			if !ok {
+				link = store.Link{Target: tp.tg.Name, Tenant: t.Name, ResourceID: u.ID, Kind: store.KindUser, State: store.LinkPending}
+			}
+			groups, err := tp.fr.idpGroups(ctx, t.Name, u)
+			if err != nil {
+				return err
+			}
+			if err := tp.settle(ctx, e.planUser(t, tp.tg, u, false, link, groups, tp.accounts, tp.memberOf)); err != nil {
+				return err
+			}
+		}
+		clear(batch) // the users' attributes are not kept past their plan
+		batch = batch[:0]
+		return nil
 	}
-	idpGroups, err := e.idpGroups(ctx, t.Name, u)
+	err := e.st.EachUser(ctx, t.Name, func(u store.User) error {
+		live[u.ID] = true
+		batch = append(batch, u)
+		if len(batch) == linkBatch {
+			return plan()
+		}
+		return nil
+	})
+	if err == nil && len(batch) > 0 {
+		err = plan()
+	}
 	if err != nil {
-		return planned{}, err
+		return fmt.Errorf("plan users of tenant %s: %w", t.Name, err)
 	}
+	return nil
+}
+
+// settle counts a plan for the safety brake and either finishes it now,
+// when applying it needs no call to Atlassian, or keeps it for after the
+// brake.
+func (tp *targetPlan) settle(ctx context.Context, pl planned) error {
+	fr := tp.fr
+	if pl.actual != nil {
+		fr.managed++
+		if pl.p.delete || (pl.actual.Active && !pl.p.acct.Active && !pl.p.keep && !pl.p.skip) {
+			fr.deprov++
+		}
+		if tp.owned != nil {
+			tp.owned[strings.ToLower(pl.actual.Username)] = true
+		}
+	}
+	switch {
+	case pl.p.keep:
+		// Lifecycle "keep": nothing is applied, whatever the brake says.
+		fr.rec.add(ctx, keptResult(pl))
+		return nil
+	case pl.p.skip:
+		// Skips are recorded with the applies, so that a run the brake
+		// stops records nothing but unchanged users.
+		pl.link, pl.actual = store.Link{}, nil
+		fr.work = append(fr.work, pl)
+		return nil
+	}
+	res, link, err := fr.e.applyPlan(ctx, probeDirectory{}, pl)
+	if err != nil || res.Action != "" {
+		// Something to do in Atlassian: after the brake, under the name lock.
+		fr.work = append(fr.work, pl)
+		return nil
+	}
+	res.Action = "unchanged"
+	fr.rec.add(ctx, res)
+	if !fr.opts.DryRun && !sameLink(link, pl.link) {
+		// No call to Atlassian, so no lock to hold while it is saved: the
+		// link only catches up with what the target has (a first run adopts
+		// every account this way).
+		fr.links = append(fr.links, link)
+		if len(fr.links) >= linkBatch {
+			return fr.saveLinks(ctx)
+		}
+	}
+	return nil
+}
+
+// saveLinks writes the changed links of settled users.
+func (fr *fullRun) saveLinks(ctx context.Context) error {
+	if len(fr.links) == 0 {
+		return nil
+	}
+	links := fr.links
+	fr.links = fr.links[:0]
+	if err := fr.e.st.PutLinks(ctx, links); err != nil {
+		return fmt.Errorf("save %d links: %w", len(links), err)
+	}
+	return nil
+}
+
+func keptResult(pl planned) store.Result {
+	res := store.Result{Tenant: pl.t.Name, ResourceID: pl.id, UserName: pl.userName, Target: pl.tg.Name, Action: "unchanged"}
+	if pl.p.skip {
+		res.Action = "skipped"
+	}
+	res.Changes = map[string]store.Change{"reason": {After: pl.p.reason}}
+	return res
+}
+
+// sameLink reports whether saving b over a would change anything but
+// UpdatedAt.
+func sameLink(a, b store.Link) bool {
+	sameTime := func(x, y *time.Time) bool { return (x == nil) == (y == nil) && (x == nil || x.Equal(*y)) }
+	return a.Target == b.Target && a.Tenant == b.Tenant && a.ResourceID == b.ResourceID && a.Kind == b.Kind &&
+		a.DesiredName == b.DesiredName && a.Priority == b.Priority && bytes.Equal(a.Desired, b.Desired) &&
+		bytes.Equal(a.Applied, b.Applied) && a.AppliedName == b.AppliedName && a.Key == b.Key && a.State == b.State &&
+		sameTime(a.DeactivatedAt, b.DeactivatedAt) && a.DeactivatedReason == b.DeactivatedReason &&
+		sameTime(a.LastLoginAt, b.LastLoginAt) && (a.Desired == nil) == (b.Desired == nil) && (a.Applied == nil) == (b.Applied == nil)
+}
+
+func (e *Engine) planUser(t *Tenant, tg *Target, u store.User, deleted bool, link store.Link, idpGroups []string,
+	accounts map[string]atlassian.User, memberOf map[string][]string) planned {
+	pl := planned{t: t, tg: tg, id: u.ID, userName: u.UserName, deleted: deleted, link: link}
 	d, derr := t.Mapping.Desired(userDocument(u), idpGroups)
 	if derr != nil {
-		return planned{t: t, u: u, deleted: deleted, link: link, p: plan{skip: true, reason: derr.Error()}}, nil
+		pl.p = plan{skip: true, reason: derr.Error()}
+		return pl
 	}
 	applied := decodeAccount(link.Applied)
 	// The account on the target now: found under the name we applied, else
@@ -277,7 +425,8 @@ func (e *Engine) planUser(ctx context.Context, t *Tenant, tg *Target, u store.Us
 	if actual != nil && !p.delete && !p.keep && !p.skip {
 		p = e.timeRules(t, u, p, link, actual, lastLogin, idpGroups)
 	}
-	return planned{t: t, u: u, deleted: deleted, p: p, link: link, actual: actual}, nil
+	pl.p, pl.actual = p, actual
+	return pl
 }
 
 // timeRules applies the tenant's time-based lifecycle to a planned user:
@@ -323,24 +472,46 @@ func (e *Engine) timeRules(t *Tenant, u store.User, p plan, link store.Link, act
 
 // applyPlanned applies one planned user against the target's actual state.
 func (e *Engine) applyPlanned(ctx context.Context, rec *recorder, pl planned, dryRun bool) error {
-	tg := e.targets[pl.link.Target]
-	res := store.Result{Tenant: pl.t.Name, ResourceID: pl.u.ID, UserName: pl.u.UserName, Target: tg.Name}
 	if pl.p.keep || pl.p.skip {
-		res.Action = "unchanged"
-		if pl.p.skip {
-			res.Action = "skipped"
-		}
-		res.Changes = map[string]store.Change{"reason": {After: pl.p.reason}}
-		rec.add(ctx, res)
+		rec.add(ctx, keptResult(pl))
 		return nil
 	}
-	dir := tg.Dir
+	dir := pl.tg.Dir
 	if dryRun {
-		dir = dryDirectory{Directory: tg.Dir}
+		dir = dryDirectory{Directory: pl.tg.Dir}
 	}
-	unlock := e.names.lock(nameKey(tg.Name, pl.p.acct.Username))
+	unlock := e.names.lock(nameKey(pl.tg.Name, pl.p.acct.Username))
 	defer unlock()
-	a := &applier{e: e, dir: dir, tg: tg, t: pl.t, res: &res}
+	res, link, err := e.applyPlan(ctx, dir, pl)
+	if err != nil {
+		if res.Action != "" && res.Action != "unchanged" {
+			// What was done before the failure is in the target: record it
+			// (as syncUser does) before the failure.
+			rec.add(ctx, res)
+			res.Changes = nil
+		}
+		res.Action, res.Error = "failed", err.Error()
+	}
+	if res.Action == "" {
+		res.Action = "unchanged"
+	}
+	rec.add(ctx, res)
+	if dryRun || sameLink(link, pl.link) {
+		return err
+	}
+	// Saved before the name lock is released, so a push of the same
+	// account never reads the link from before this apply.
+	if perr := e.putLink(ctx, link); perr != nil && err == nil {
+		err = perr
+	}
+	return err
+}
+
+// applyPlan issues the calls pl needs on dir and returns the result (its
+// Action "" when no call was needed) and the link as it should be saved.
+func (e *Engine) applyPlan(ctx context.Context, dir Directory, pl planned) (store.Result, store.Link, error) {
+	res := store.Result{Tenant: pl.t.Name, ResourceID: pl.id, UserName: pl.userName, Target: pl.tg.Name}
+	a := &applier{e: e, dir: dir, tg: pl.tg, t: pl.t, res: &res}
 	link := pl.link
 	var cur *account
 	if pl.actual != nil {
@@ -366,31 +537,50 @@ func (e *Engine) applyPlanned(ctx context.Context, rec *recorder, pl planned, dr
 	} else {
 		cur, err = a.present(ctx, cur, pl.p, &link)
 	}
-	if err != nil {
-		if res.Action != "" && res.Action != "unchanged" {
-			// What was done before the failure is in the target: record it
-			// (as syncUser does) before the failure.
-			rec.add(ctx, res)
-			res.Changes = nil
-		}
-		res.Action, res.Error = "failed", err.Error()
-	}
-	if res.Action == "" {
-		res.Action = "unchanged"
-	}
-	rec.add(ctx, res)
-	if dryRun {
-		return err
-	}
 	link.Applied = encodeAccount(derefOr(cur))
 	link.AppliedName = ""
 	if cur != nil {
 		link.AppliedName = cur.Username
 	}
-	if perr := e.putLink(ctx, link); perr != nil && err == nil {
-		err = perr
-	}
-	return err
+	return res, link, err
+}
+
+// errWouldWrite is probeDirectory's answer to every call.
+var errWouldWrite = errors.New("a call to Atlassian is needed")
+
+// probeDirectory refuses every call: applying a plan against it tells
+// whether the plan needs any call at all, through the very code that
+// applies it (a plan that needs none leaves the result's Action empty).
+// The calls a plan can need only follow a write (a lookup after a refused
+// create or rename), so refusing the reads too loses nothing.
+type probeDirectory struct{}
+
+func (probeDirectory) GetUser(context.Context, string) (atlassian.User, error) {
+	return atlassian.User{}, errWouldWrite
+}
+func (probeDirectory) CreateUser(context.Context, atlassian.NewUser) (atlassian.User, error) {
+	return atlassian.User{}, errWouldWrite
+}
+func (probeDirectory) UpdateUser(context.Context, string, atlassian.UserUpdate) (atlassian.User, error) {
+	return atlassian.User{}, errWouldWrite
+}
+func (probeDirectory) RenameUser(context.Context, string, string) (atlassian.User, error) {
+	return atlassian.User{}, errWouldWrite
+}
+func (probeDirectory) SetActive(context.Context, string, bool) error { return errWouldWrite }
+func (probeDirectory) DeleteUser(context.Context, string) error      { return errWouldWrite }
+func (probeDirectory) ListUsers(context.Context, func(atlassian.User) error) error {
+	return errWouldWrite
+}
+func (probeDirectory) ListGroups(context.Context) ([]atlassian.Group, error) {
+	return nil, errWouldWrite
+}
+func (probeDirectory) CreateGroup(context.Context, string) error          { return errWouldWrite }
+func (probeDirectory) DeleteGroup(context.Context, string) error          { return errWouldWrite }
+func (probeDirectory) AddMember(context.Context, string, string) error    { return errWouldWrite }
+func (probeDirectory) RemoveMember(context.Context, string, string) error { return errWouldWrite }
+func (probeDirectory) ListMembers(context.Context, string, func(atlassian.User) error) error {
+	return errWouldWrite
 }
 
 func (e *Engine) deactivateOrphan(ctx context.Context, rec *recorder, o orphan, dryRun bool) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/scimbridge/scimbridge/atlassian"
 	"github.com/scimbridge/scimbridge/store"
@@ -105,4 +106,94 @@ func (e *Engine) groupInUse(ctx context.Context, target string, link store.Link)
 		}
 	}
 	return false, nil
+}
+
+// nesting is a tenant's group nesting read once (store GroupNesting), so a
+// full reconcile flattens every user's groups in memory instead of asking
+// the store level by level for each user.
+type nesting struct {
+	// parents holds, per group id, the ranks of the groups that directly
+	// contain it; a rank is the group's place in the store's display-name
+	// order, which is the order GroupsContaining answers in.
+	parents map[string][]int
+	nodes   []store.GroupNode
+}
+
+func newNesting(nodes []store.GroupNode) *nesting {
+	n := &nesting{parents: map[string][]int{}, nodes: nodes}
+	rank := make(map[string]int, len(nodes))
+	for i, g := range nodes {
+		rank[g.ID] = i
+	}
+	for _, g := range nodes {
+		for _, p := range g.Parents {
+			if r, ok := rank[p]; ok {
+				n.parents[g.ID] = append(n.parents[g.ID], r)
+			}
+		}
+	}
+	return n
+}
+
+// idpGroups is Engine.idpGroups for a full reconcile: the same names in the
+// same order, from the tenant's nesting read once per run.
+func (fr *fullRun) idpGroups(ctx context.Context, tenant string, u store.User) ([]string, error) {
+	n := fr.nestings[tenant]
+	if n == nil {
+		nodes, err := fr.e.st.GroupNesting(ctx, tenant)
+		if err != nil {
+			return nil, fmt.Errorf("read the group nesting of tenant %s: %w", tenant, err)
+		}
+		n = newNesting(nodes)
+		fr.nestings[tenant] = n
+	}
+	return n.flatten(u.Groups), nil
+}
+
+// flatten returns the display names of the direct groups (as given, each id
+// once) followed by the groups that contain them, level by level, each
+// level in display-name order, up to 32 levels: what Engine.idpGroups
+// computes with GroupsContaining.
+func (n *nesting) flatten(direct []store.GroupRef) []string {
+	if len(direct) == 0 {
+		return nil
+	}
+	names := make([]string, 0, len(direct))
+	nested := false
+	for i, g := range direct {
+		if slices.ContainsFunc(direct[:i], func(x store.GroupRef) bool { return x.ID == g.ID }) {
+			continue
+		}
+		names = append(names, g.DisplayName)
+		nested = nested || len(n.parents[g.ID]) > 0
+	}
+	if !nested {
+		return names // the common case: no direct group is inside another
+	}
+	seen := map[string]bool{}
+	var frontier []string
+	for _, g := range direct {
+		if !seen[g.ID] {
+			seen[g.ID] = true
+			frontier = append(frontier, g.ID)
+		}
+	}
+	for depth := 0; len(frontier) > 0 && depth < 32; depth++ {
+		var ranks []int
+		for _, id := range frontier {
+			ranks = append(ranks, n.parents[id]...)
+		}
+		slices.Sort(ranks)
+		ranks = slices.Compact(ranks)
+		frontier = frontier[:0]
+		for _, r := range ranks {
+			p := n.nodes[r]
+			if !seen[p.ID] {
+				seen[p.ID] = true
+				names = append(names, p.DisplayName)
+				frontier = append(frontier, p.ID)
+			}
+		}
+	}
+	return names
 }
