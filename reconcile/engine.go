@@ -25,6 +25,7 @@ type Store interface {
 	ListUsers(ctx context.Context, tenant string, q store.Query) ([]store.User, int, error)
 	ListGroups(ctx context.Context, tenant string, q store.Query) ([]store.Group, int, error)
 	store.EngineStore
+	store.JobSettler
 }
 
 // Lifecycle says what happens in Atlassian when the IdP deactivates or
@@ -88,6 +89,11 @@ type Options struct {
 	Poll time.Duration
 	// BatchSize is how many due jobs are read at once; 0 means 256.
 	BatchSize int
+	// Debounce is how long Run waits after a Notify before it reads the
+	// outbox, so that the rest of a burst of SCIM writes is applied in the
+	// same pass (one run, a few batched commits) rather than one pass per
+	// write; 0 means DefaultDebounce, negative means no wait.
+	Debounce time.Duration
 	// Observer, if set, is told about every result and every finished run
 	// (metrics); nil means nobody listens.
 	Observer Observer
@@ -106,6 +112,14 @@ type Observer interface {
 	RunFinished(run store.Run)
 }
 
+// DefaultDebounce is Options.Debounce's default: long enough for a burst of
+// SCIM writes to share a pass, short against the 250 ms an IdP change may
+// take to show in Atlassian (issue 4).
+const DefaultDebounce = 5 * time.Millisecond
+
+// maxSettleBatch bounds how many job outcomes go into one store write.
+const maxSettleBatch = 256
+
 // Engine applies the desired state to the targets.
 type Engine struct {
 	st      Store
@@ -116,6 +130,7 @@ type Engine struct {
 	workers int
 	poll    time.Duration
 	batch   int
+	delay   time.Duration // debounce of Notify; 0: none
 	wake    chan struct{}
 	obs     Observer // nil: none
 
@@ -148,6 +163,12 @@ func New(st Store, tenants []Tenant, targets []Target, opts Options) (*Engine, e
 	if e.batch <= 0 {
 		e.batch = 256
 	}
+	switch {
+	case opts.Debounce == 0:
+		e.delay = DefaultDebounce
+	case opts.Debounce > 0:
+		e.delay = opts.Debounce
+	}
 	for i := range targets {
 		t := targets[i]
 		if t.Dir == nil {
@@ -179,9 +200,11 @@ func (e *Engine) Notify() {
 	}
 }
 
-// Run drains the outbox until ctx ends. Each pass that finds work is
-// recorded as a "push" run. When ctx ends, the jobs being applied finish
-// (their calls are bounded by the targets' timeouts) and Run returns.
+// Run drains the outbox until ctx ends. Each pass that records anything is
+// recorded as a "push" run. A Notify starts a pass after the debounce
+// delay, so that the writes of a burst share it. When ctx ends, the jobs
+// being applied finish (their calls are bounded by the targets' timeouts)
+// and Run returns.
 func (e *Engine) Run(ctx context.Context) error {
 	timer := time.NewTimer(0)
 	defer timer.Stop()
@@ -190,6 +213,20 @@ func (e *Engine) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-e.wake:
+			if e.delay > 0 {
+				pause := time.NewTimer(e.delay)
+				select {
+				case <-ctx.Done():
+					pause.Stop()
+					return nil
+				case <-pause.C:
+				}
+			}
+			// Notifies of the writes the delay gathered are served by this pass.
+			select {
+			case <-e.wake:
+			default:
+			}
 		case <-timer.C:
 		}
 		if _, err := e.Drain(context.WithoutCancel(ctx), ctx, "scim"); err != nil {
@@ -200,86 +237,273 @@ func (e *Engine) Run(ctx context.Context) error {
 }
 
 // Drain applies due jobs until none is due (or stop ends), recording one push
-// run if there was anything to do. work carries the calls (so that a
-// shutdown lets jobs in flight finish); stop ends the pass between batches.
-// It returns the run (zero ID when nothing was due).
+// run if anything was recorded. work carries the calls (so that a shutdown
+// lets jobs in flight finish); stop ends the pass: no new job is started,
+// the ones started finish, and the rest stay due for the next start. It
+// returns the run (zero ID when nothing was due or recorded).
 func (e *Engine) Drain(work, stop context.Context, trigger string) (store.Run, error) {
-	var rec *recorder
-	var err error
-	for stop.Err() == nil {
-		var jobs []store.Job
-		jobs, err = e.st.DueJobs(work, e.now(), e.batch)
-		if err != nil {
-			err = fmt.Errorf("read due jobs: %w", err)
-			break
-		}
-		if len(jobs) == 0 {
-			break
-		}
-		if rec == nil {
-			if rec, err = e.startRun(work, "push", trigger); err != nil {
-				return store.Run{}, err
-			}
-		}
-		e.applyJobs(work, stop, rec, jobs)
-	}
-	if rec == nil {
+	// The run's row is written when it has something to hold (see
+	// recorder.lazy): a pass whose jobs changed nothing costs no run writes.
+	rec := e.lazyRun("push", trigger)
+	p := e.newPass(work, rec)
+	found, err := p.run(stop)
+	if !found {
 		return store.Run{}, err
 	}
 	return rec.finish(work, err), err
 }
 
-// applyJobs runs jobs on the worker pool and settles each in the outbox.
-// Once stop ends no new job is started; the ones started finish, and the
-// rest stay due for the next start.
-func (e *Engine) applyJobs(ctx, stop context.Context, rec *recorder, jobs []store.Job) {
-	sem := make(chan struct{}, e.workers)
-	var wg sync.WaitGroup
-	for _, j := range jobs {
-		select {
-		case sem <- struct{}{}:
-		case <-stop.Done():
-		}
-		if stop.Err() != nil {
-			break
-		}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			err := e.applyJob(ctx, rec, j)
-			e.settle(ctx, j, err)
-		})
-	}
-	wg.Wait()
+// pass is one Drain: workers apply jobs while the settler writes the
+// outcomes (each job's last link with its completion, retry or park) in
+// batches, one transaction for whatever finished while the previous one
+// committed. A worker is free for the next job as soon as its calls are
+// made, and due jobs are read again whenever the last read is used up,
+// skipping the jobs still in flight: no worker waits for a batch's
+// slowest job or last commit.
+type pass struct {
+	e   *Engine
+	ctx context.Context
+	rec *recorder
+
+	sem      chan struct{}
+	outcomes chan outcome
+	settled  chan struct{} // poked after every settlement write
+	workers  sync.WaitGroup
+
+	mu       sync.Mutex
+	inflight map[int64]bool // job IDs applied or waiting to be settled
+	failed   bool           // a settlement could not be written
 }
 
-// settle completes, retries or parks a job after an attempt.
-func (e *Engine) settle(ctx context.Context, j store.Job, err error) {
-	var serr error
+func (e *Engine) newPass(ctx context.Context, rec *recorder) *pass {
+	return &pass{e: e, ctx: ctx, rec: rec, sem: make(chan struct{}, e.workers),
+		outcomes: make(chan outcome, maxSettleBatch), settled: make(chan struct{}, 1), inflight: map[int64]bool{}}
+}
+
+// run applies due jobs until none is left, stop ends or a settlement
+// fails. It reports whether any job was due.
+func (p *pass) run(stop context.Context) (found bool, err error) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		p.settleLoop()
+	}()
+	defer func() {
+		p.workers.Wait()
+		close(p.outcomes)
+		<-done
+	}()
+	for stop.Err() == nil {
+		p.mu.Lock()
+		busy := len(p.inflight)
+		p.mu.Unlock()
+		jobs, err := p.e.st.DueJobs(p.ctx, p.e.now(), p.e.batch+busy)
+		if err != nil {
+			return found, fmt.Errorf("read due jobs: %w", err)
+		}
+		jobs, busy, failed := p.claim(jobs)
+		if failed {
+			// The store refused settlements: their jobs are due again at
+			// once, so going on would apply them in a loop. The next pass
+			// (a Notify or the poll) tries again.
+			return found, nil
+		}
+		if len(jobs) == 0 {
+			if busy == 0 {
+				return found, nil
+			}
+			// Everything due is in flight: wait for a settlement, which
+			// may leave a job due again (changed while it was applied).
+			select {
+			case <-p.settled:
+			case <-stop.Done():
+			}
+			continue
+		}
+		found = true
+		for i, j := range jobs {
+			select {
+			case p.sem <- struct{}{}:
+			case <-stop.Done():
+			}
+			if stop.Err() != nil {
+				p.release(jobs[i:])
+				return found, nil
+			}
+			p.workers.Go(func() { p.work(j) })
+		}
+	}
+	return found, nil
+}
+
+// work applies one job on a worker and hands its outcome to the settler.
+func (p *pass) work(j store.Job) {
+	w := &jobWrites{}
+	err := p.e.applyJob(p.ctx, p.rec, j, w)
+	<-p.sem
+	p.outcomes <- outcome{job: j, err: err, writes: w}
+}
+
+// claim drops the jobs in flight from jobs and marks the rest in flight,
+// unless a settlement failed. It also returns how many were in flight.
+func (p *pass) claim(jobs []store.Job) (claimed []store.Job, busy int, failed bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.failed {
+		return nil, len(p.inflight), true
+	}
+	busy = len(p.inflight)
+	out := jobs[:0]
+	for _, j := range jobs {
+		if !p.inflight[j.ID] {
+			p.inflight[j.ID] = true
+			out = append(out, j)
+		}
+	}
+	return out, busy, false
+}
+
+// release marks jobs as no longer in flight.
+func (p *pass) release(jobs []store.Job) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, j := range jobs {
+		delete(p.inflight, j.ID)
+	}
+}
+
+// settleLoop writes outcomes until the channel is closed: each write takes
+// whatever arrived meanwhile, up to maxSettleBatch.
+func (p *pass) settleLoop() {
+	batch := make([]outcome, 0, maxSettleBatch)
+	jobs := make([]store.Job, 0, maxSettleBatch)
+	for o := range p.outcomes {
+		batch = append(batch[:0], o)
+	gather:
+		for len(batch) < maxSettleBatch {
+			select {
+			case o, ok := <-p.outcomes:
+				if !ok {
+					break gather
+				}
+				batch = append(batch, o)
+			default:
+				break gather
+			}
+		}
+		ok := p.e.settle(p.ctx, batch)
+		if !ok {
+			p.mu.Lock()
+			p.failed = true
+			p.mu.Unlock()
+		}
+		jobs = jobs[:0]
+		for _, o := range batch {
+			jobs = append(jobs, o.job)
+		}
+		p.release(jobs)
+		select {
+		case p.settled <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// outcome is one job's attempt, waiting to be settled.
+type outcome struct {
+	job    store.Job
+	err    error
+	writes *jobWrites
+}
+
+// jobWrites is what applying a job leaves for its settlement: links to save
+// in the same transaction as the job's outcome, and name locks to release
+// once they are saved. Until then another worker taking the same name would
+// read the links as they were before this job, and could take the account
+// this job just created or adopted.
+type jobWrites struct {
+	links   []store.Link
+	unlocks []func()
+}
+
+// hold adds a link to the settlement and keeps unlock (may be nil) until
+// it is written.
+func (w *jobWrites) hold(l store.Link, unlock func()) {
+	w.links = append(w.links, l)
+	if unlock != nil {
+		w.unlocks = append(w.unlocks, unlock)
+	}
+}
+
+func (w *jobWrites) release() {
+	for i := len(w.unlocks) - 1; i >= 0; i-- {
+		w.unlocks[i]()
+	}
+	w.unlocks = nil
+}
+
+// settle completes, retries or parks each job after its attempt, saving
+// its links in the same transaction, then releases its name locks. It
+// reports whether every outcome was written.
+func (e *Engine) settle(ctx context.Context, batch []outcome) bool {
+	outs := make([]store.JobOutcome, len(batch))
+	for i, o := range batch {
+		outs[i] = e.jobOutcome(o)
+	}
+	ok := true
+	err := e.st.SettleJobs(ctx, outs)
+	if err != nil && len(outs) > 1 {
+		// One bad outcome must not hold back the others: one at a time.
+		for i := range outs {
+			if err := e.st.SettleJobs(ctx, outs[i:i+1]); err != nil {
+				e.logSettleError(outs[i].Job, err)
+				ok = false
+			}
+		}
+	} else if err != nil {
+		e.logSettleError(outs[0].Job, err)
+		ok = false
+	}
+	for _, o := range batch {
+		o.writes.release()
+	}
+	return ok
+}
+
+func (e *Engine) logSettleError(j store.Job, err error) {
+	// The job stays as it was: it will be tried again, which is safe.
+	e.log.Error("settle job", "tenant", j.Tenant, "resource", j.ResourceID, "err", err)
+}
+
+func (e *Engine) jobOutcome(o outcome) store.JobOutcome {
+	out := store.JobOutcome{Job: o.job, Links: o.writes.links}
 	switch {
-	case err == nil:
-		serr = e.st.CompleteJob(ctx, j)
-	case transient(err):
-		next := e.now().Add(backoff(j.Attempts+1, err))
-		serr = e.st.RetryJob(ctx, j, next, err.Error())
+	case o.err == nil:
+	case transient(o.err):
+		out.Error, out.NotBefore = o.err.Error(), e.now().Add(backoff(o.job.Attempts+1, o.err))
 	default:
-		serr = e.st.ParkJob(ctx, j, err.Error())
+		out.Error, out.Park = o.err.Error(), true
 	}
-	if serr != nil {
-		// The job stays as it was: it will be tried again, which is safe.
-		e.log.Error("settle job", "tenant", j.Tenant, "resource", j.ResourceID, "err", serr)
-	}
+	return out
 }
 
 // applyJob brings one resource to its desired state on every target of its
-// tenant. The first error is returned after every target was tried.
-func (e *Engine) applyJob(ctx context.Context, rec *recorder, j store.Job) error {
+// tenant. The first error is returned after every target was tried. Links
+// left in w are saved with the job's settlement.
+func (e *Engine) applyJob(ctx context.Context, rec *recorder, j store.Job, w *jobWrites) error {
 	t := e.tenants[j.Tenant]
 	if t == nil {
 		return nil // a tenant removed from the config: nothing to apply to
 	}
 	switch j.Kind {
 	case store.KindUser:
-		return e.syncUserAll(ctx, rec, t, j.ResourceID)
+		if len(t.Targets) > 1 {
+			// Holding one target's name lock while taking the next one's
+			// could deadlock with a tenant listing the targets in another
+			// order: each link is saved under its own lock instead.
+			w = nil
+		}
+		return e.syncUserAll(ctx, rec, t, j.ResourceID, w)
 	case store.KindGroup:
 		return e.syncGroupAll(ctx, rec, t, j.ResourceID)
 	}

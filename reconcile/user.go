@@ -38,8 +38,10 @@ type plan struct {
 	deactivatedBy string
 }
 
-// syncUserAll applies one user to every target of its tenant.
-func (e *Engine) syncUserAll(ctx context.Context, rec *recorder, t *Tenant, id string) error {
+// syncUserAll applies one user to every target of its tenant. With w set
+// (the push engine, one target) the last link is left in w, to be saved
+// with the job's settlement.
+func (e *Engine) syncUserAll(ctx context.Context, rec *recorder, t *Tenant, id string, w *jobWrites) error {
 	u, deleted, err := e.st.GetUserAny(ctx, t.Name, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil
@@ -63,7 +65,7 @@ func (e *Engine) syncUserAll(ctx context.Context, rec *recorder, t *Tenant, id s
 				Action: "failed", Error: derr.Error()})
 			err = fmt.Errorf("%w: %w", errPermanent, derr)
 		} else {
-			err = e.syncUser(ctx, rec, t, tg, u, deleted, d)
+			err = e.syncUser(ctx, rec, t, tg, u, deleted, d, w)
 		}
 		if err != nil && first == nil {
 			first = err
@@ -184,7 +186,9 @@ func orDefault(s, def string) string {
 }
 
 // syncUser brings one user to its plan on one target with the fewest calls.
-func (e *Engine) syncUser(ctx context.Context, rec *recorder, t *Tenant, tg *Target, u store.User, deleted bool, d transform.Desired) error {
+// The link it ends with is saved at once, or, with w set, left in w with
+// the name lock held until the settlement saves it.
+func (e *Engine) syncUser(ctx context.Context, rec *recorder, t *Tenant, tg *Target, u store.User, deleted bool, d transform.Desired, w *jobWrites) error {
 	link, err := e.st.GetLink(ctx, tg.Name, t.Name, u.ID)
 	if errors.Is(err, store.ErrNotFound) {
 		link = store.Link{Target: tg.Name, Tenant: t.Name, ResourceID: u.ID, Kind: store.KindUser, State: store.LinkPending}
@@ -206,6 +210,10 @@ func (e *Engine) syncUser(ctx context.Context, rec *recorder, t *Tenant, tg *Tar
 		rec.add(ctx, res)
 		link.DesiredName = ""
 		link.Desired = nil
+		if w != nil {
+			w.hold(link, nil)
+			return nil
+		}
 		return e.putLink(ctx, link)
 	}
 
@@ -215,7 +223,12 @@ func (e *Engine) syncUser(ctx context.Context, rec *recorder, t *Tenant, tg *Tar
 		keys = append(keys, nameKey(tg.Name, applied.Username))
 	}
 	unlock := e.names.lock(keys...)
-	defer unlock()
+	held := false // handed to w with the link
+	defer func() {
+		if !held {
+			unlock()
+		}
+	}()
 
 	// Two tenants may produce the same username: the higher priority wins,
 	// the other is reported, never silently overwritten.
@@ -248,7 +261,10 @@ func (e *Engine) syncUser(ctx context.Context, rec *recorder, t *Tenant, tg *Tar
 	} else {
 		link.AppliedName = ""
 	}
-	if perr := e.putLink(ctx, link); perr != nil && applyErr == nil {
+	if w != nil {
+		w.hold(link, unlock)
+		held = true
+	} else if perr := e.putLink(ctx, link); perr != nil && applyErr == nil {
 		applyErr = perr
 	}
 	if applyErr == nil && cur == nil && applied != nil {

@@ -151,12 +151,22 @@ func TestWallProfileAttribution(t *testing.T) {
 2 @ 0x1 0x2
 #	0x1	golang.org/x/time/rate.(*Limiter).wait+0x10	/x/rate.go:1
 #	0x2	github.com/scimbridge/scimbridge/reconcile.(*applier).addMember+0x20	/r/user.go:1
-#	0x3	github.com/scimbridge/scimbridge/reconcile.(*Engine).applyJobs.func1+0x30	/r/engine.go:1
+#	0x3	github.com/scimbridge/scimbridge/reconcile.(*pass).work+0x30	/r/engine.go:1
 
 1 @ 0x4
 #	0x4	github.com/scimbridge/scimbridge/store/sqlite.(*DB).write+0x1	/s/w.go:1
-#	0x5	github.com/scimbridge/scimbridge/reconcile.(*Engine).settle+0x1	/r/engine.go:2
-#	0x6	github.com/scimbridge/scimbridge/reconcile.(*Engine).applyJobs.func1+0x1	/r/engine.go:3
+#	0x5	github.com/scimbridge/scimbridge/reconcile.(*applier).present+0x1	/r/user.go:2
+#	0x6	github.com/scimbridge/scimbridge/reconcile.(*pass).work+0x1	/r/engine.go:3
+
+1 @ 0x8
+#	0x8	github.com/scimbridge/scimbridge/store/sqlite.(*DB).write+0x1	/s/w.go:1
+#	0x9	github.com/scimbridge/scimbridge/reconcile.(*Engine).settle+0x1	/r/engine.go:2
+#	0xa	github.com/scimbridge/scimbridge/reconcile.(*pass).settleLoop+0x1	/r/engine.go:3
+
+1 @ 0xb
+#	0xb	github.com/scimbridge/scimbridge/store/sqlite.(*DB).DueJobs+0x1	/s/jobs.go:1
+#	0xc	github.com/scimbridge/scimbridge/reconcile.(*pass).run+0x1	/r/engine.go:4
+#	0xd	github.com/scimbridge/scimbridge/reconcile.(*Engine).Drain+0x1	/r/engine.go:5
 
 1 @ 0x7
 #	0x7	net/http.(*conn).serve+0x1	/n/server.go:1
@@ -169,7 +179,10 @@ func TestWallProfileAttribution(t *testing.T) {
 	if got := p.by["reconcile.(*applier).addMember | client rate limiter"]; got != 2 {
 		t.Errorf("limiter samples %d, want 2 (%v)", got, p.by)
 	}
-	if got := p.by["reconcile.(*Engine).settle | store write (group commit)"]; got != 1 {
-		t.Errorf("settle samples %d, want 1 (%v)", got, p.by)
+	if got := p.by["reconcile.(*applier).present | store write (group commit)"]; got != 1 {
+		t.Errorf("store write samples %d, want 1 (%v)", got, p.by)
+	}
+	if p.settler != 1 || p.drain != 1 {
+		t.Errorf("settler samples %d, due-job reads %d; want 1 and 1", p.settler, p.drain)
 	}
 }

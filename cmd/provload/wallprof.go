@@ -17,16 +17,17 @@ import (
 // they were waiting on, since a CPU profile cannot show time spent waiting
 // for a rate limiter, a Retry-After pause, an HTTP answer or a SQLite
 // commit. Each sample reads the goroutine profile (debug=1, aggregated
-// stacks); a worker is a goroutine with reconcile.(*Engine).applyJobs.func1
-// on its stack.
+// stacks); a worker is a goroutine with reconcile.(*pass).work on its
+// stack, the settler one with reconcile.(*pass).settleLoop.
 type wallProfile struct {
 	samples int
 	workers int            // worker goroutines summed over samples
-	drain   int            // samples in which the Drain loop was between batches (reading due jobs)
+	drain   int            // samples in which the Drain loop was reading due jobs
+	settler int            // samples in which the settler was writing outcomes
 	by      map[string]int // "reconcile frame | wait" -> worker-samples
 }
 
-const workerFrame = "reconcile.(*Engine).applyJobs.func1"
+const workerFrame = "reconcile.(*pass).work"
 
 // sampleWall samples every interval until ctx ends.
 func sampleWall(ctx context.Context, every time.Duration) *wallProfile {
@@ -88,8 +89,14 @@ func (p *wallProfile) add(r io.Reader) {
 // stack attributes n goroutines with these frames (innermost first).
 func (p *wallProfile) stack(n int, frames []string) {
 	joined := strings.Join(frames, "\n")
-	if strings.Contains(joined, "reconcile.(*Engine).Drain") && !strings.Contains(joined, "reconcile.(*Engine).applyJobs") {
+	if strings.Contains(joined, "reconcile.(*pass).run") && strings.Contains(joined, "DueJobs") {
 		p.drain += n
+		return
+	}
+	if strings.Contains(joined, "reconcile.(*pass).settleLoop") {
+		if strings.Contains(joined, "reconcile.(*Engine).settle") {
+			p.settler += n
+		}
 		return
 	}
 	if !strings.Contains(joined, workerFrame) {
@@ -130,8 +137,9 @@ func (p *wallProfile) report(w io.Writer, workers int) {
 	if p.samples == 0 {
 		return
 	}
-	fmt.Fprintf(w, "  engine workers, wall-clock samples (%d samples): on average %.1f of %d workers busy; the Drain loop was between batches in %.0f%% of samples\n",
-		p.samples, float64(p.workers)/float64(p.samples), workers, 100*float64(p.drain)/float64(p.samples))
+	fmt.Fprintf(w, "  engine workers, wall-clock samples (%d samples): on average %.1f of %d workers busy; the Drain loop was reading due jobs in %.0f%% of samples, the settler writing in %.0f%%\n",
+		p.samples, float64(p.workers)/float64(p.samples), workers, 100*float64(p.drain)/float64(p.samples),
+		100*float64(p.settler)/float64(p.samples))
 	type row struct {
 		k string
 		n int
