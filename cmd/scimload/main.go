@@ -47,8 +47,11 @@ func main() {
 type loader struct {
 	base   string
 	token  string
-	client *http.Client
-	prefix string // makes userNames unique per run
+	client *http.Client // setup requests only (sampling, the group)
+	prefix string       // makes userNames unique per run
+	addr   string       // host:port of base
+	path   string       // base's path, e.g. /scim/v2/okta
+	head   string       // the header lines every measured request carries
 }
 
 func run(ctx context.Context, args []string, out io.Writer) error {
@@ -79,10 +82,23 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		}
 		levels = append(levels, n)
 	}
+	if u.Scheme != "http" {
+		return errors.New("--url must be http:// (the load tool speaks plain HTTP/1.1 on loopback)")
+	}
+	if strings.ContainsAny(*token, "\r\n") {
+		return errors.New("--token must not contain line breaks")
+	}
+	addr := u.Host
+	if u.Port() == "" {
+		addr = net.JoinHostPort(u.Hostname(), "80")
+	}
 	l := &loader{
 		base: strings.TrimRight(*base, "/"), token: *token,
-		client: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 512, MaxConnsPerHost: 512}},
+		client: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}},
 		prefix: strconv.FormatInt(time.Now().UnixNano()%1e9, 36),
+		addr:   addr,
+		path:   strings.TrimRight(u.EscapedPath(), "/"),
+		head:   "Host: " + u.Host + "\r\nAuthorization: Bearer " + *token + "\r\nUser-Agent: scimload\r\n",
 	}
 
 	have, err := l.total(ctx)
@@ -125,19 +141,25 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fmt.Fprintf(out, "\n%-22s %7s %10s %9s %9s %9s %7s %11s %11s\n", "operation", "clients", "requests", "req/s", "p50 ms", "p99 ms", "errors",
 		"server µs", "client µs")
 	var seq atomic.Int64
+	// Lookups are prepared before measuring: the request bytes and what
+	// the answer must contain.
+	lookups := make([]lookup, len(names))
+	for i, n := range names {
+		lookups[i] = l.lookupRequest(n)
+	}
 	phases := []phase{
-		{"create", func(ctx context.Context, i int64) error {
-			return l.createUser(ctx, fmt.Sprintf("%s-bench-%d", l.prefix, seq.Add(1)))
+		{"create", func(w *worker, i int64) error {
+			return l.createUser(w, fmt.Sprintf("%s-bench-%d", l.prefix, seq.Add(1)))
 		}},
-		{"get-by-filter", func(ctx context.Context, i int64) error {
-			return l.getByUserName(ctx, names[i%int64(len(names))])
+		{"get-by-filter", func(w *worker, i int64) error {
+			return l.getByUserName(w, &lookups[i%int64(len(lookups))])
 		}},
-		{"patch-user", func(ctx context.Context, i int64) error {
-			return l.patchUser(ctx, ids[i%int64(len(ids))], i)
+		{"patch-user", func(w *worker, i int64) error {
+			return l.patchUser(w, ids[i%int64(len(ids))], i)
 		}},
-		{"patch-group-members", func(ctx context.Context, i int64) error {
+		{"patch-group-members", func(w *worker, i int64) error {
 			// Request 2k adds a user and 2k+1 removes it again.
-			return l.patchMembers(ctx, groupID, ids[(i/2)%int64(len(ids))], i%2 == 0)
+			return l.patchMembers(w, groupID, ids[(i/2)%int64(len(ids))], i%2 == 0)
 		}},
 	}
 	for _, name := range strings.Split(*ops, ",") {
@@ -150,7 +172,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 			settle(ctx, *pid)
 			srv0, _ := processCPU(*pid)
 			cli0 := selfCPU()
-			res := measure(ctx, c, *duration, ph.op)
+			res := measure(ctx, l.addr, c, *duration, ph.op)
 			srv1, srvErr := processCPU(*pid)
 			cli := perRequest(selfCPU()-cli0, res.n)
 			srv := "-"
@@ -175,7 +197,13 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 // phase is one measured operation.
 type phase struct {
 	name string
-	op   func(ctx context.Context, i int64) error
+	op   func(w *worker, i int64) error
+}
+
+// worker is one simulated client: its connection and request buffer.
+type worker struct {
+	conn *rawConn
+	req  []byte
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
@@ -250,10 +278,14 @@ type result struct {
 	firstErr  error
 }
 
-// measure runs op from c goroutines for d (and at most 2 million requests).
-func measure(ctx context.Context, c int, d time.Duration, op func(context.Context, int64) error) result {
+// measure runs op from c clients, each on its own keep-alive connection,
+// for d (and at most 2 million requests).
+func measure(ctx context.Context, addr string, c int, d time.Duration, op func(*worker, int64) error) result {
 	ctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
+	// Requests in flight at the end finish normally; a server that stops
+	// answering ends the phase at this deadline instead of hanging it.
+	deadline := time.Now().Add(d + 30*time.Second)
 	var next atomic.Int64
 	var mu sync.Mutex
 	var lat []time.Duration
@@ -263,6 +295,9 @@ func measure(ctx context.Context, c int, d time.Duration, op func(context.Contex
 	var wg sync.WaitGroup
 	for range c {
 		wg.Go(func() {
+			w := &worker{conn: newRawConn(addr)}
+			w.conn.setDeadline(deadline)
+			defer w.conn.close()
 			local := make([]time.Duration, 0, 4096)
 			localErrs := 0
 			var lerr error
@@ -272,8 +307,8 @@ func measure(ctx context.Context, c int, d time.Duration, op func(context.Contex
 					break
 				}
 				t := time.Now()
-				err := op(ctx, i)
-				if ctx.Err() != nil {
+				err := op(w, i)
+				if ctx.Err() != nil && err != nil {
 					break // cut off by the deadline: not a server error
 				}
 				local = append(local, time.Since(t))
@@ -339,17 +374,71 @@ func (l *loader) total(ctx context.Context) (int, error) {
 	return lr.TotalResults, err
 }
 
-func userBody(name string) map[string]any {
-	return map[string]any{
-		"schemas":  []string{"urn:ietf:params:scim:schemas:core:2.0:User"},
-		"userName": name + "@example.com", "displayName": name, "active": true,
-		"name":   map[string]any{"givenName": "Load", "familyName": name},
-		"emails": []any{map[string]any{"value": name + "@example.com", "type": "work", "primary": true}},
+// request appends a whole HTTP/1.1 request to dst. pathQuery is under
+// the tenant's base path and already escaped.
+func (l *loader) request(dst []byte, method, pathQuery string, body []byte) []byte {
+	dst = append(dst, method...)
+	dst = append(dst, ' ')
+	dst = append(dst, l.path...)
+	dst = append(dst, pathQuery...)
+	dst = append(dst, " HTTP/1.1\r\n"...)
+	dst = append(dst, l.head...)
+	if body != nil {
+		dst = append(dst, "Content-Type: application/scim+json\r\nContent-Length: "...)
+		dst = strconv.AppendInt(dst, int64(len(body)), 10)
+		dst = append(dst, "\r\n"...)
 	}
+	dst = append(dst, "\r\n"...)
+	return append(dst, body...)
 }
 
-func (l *loader) createUser(ctx context.Context, name string) error {
-	return l.do(ctx, http.MethodPost, "/Users", userBody(name), http.StatusCreated, nil)
+// send writes w.req and checks the answer's status and that its body
+// contains want (when set) and not notWant (when set): a cheap check that
+// the answer is about the resource asked for.
+func (w *worker) send(what string, status int, want, notWant []byte) error {
+	got, body, err := w.conn.roundTrip(w.req)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	if got != status {
+		return fmt.Errorf("%s: status %d: %.200s", what, got, body)
+	}
+	if want != nil && !bytes.Contains(body, want) {
+		return fmt.Errorf("%s: the response lacks %s: %.200s", what, want, body)
+	}
+	if notWant != nil && bytes.Contains(body, notWant) {
+		return fmt.Errorf("%s: the response still has %s", what, notWant)
+	}
+	return nil
+}
+
+// jsonMember renders "key":"value" as encoding/json (and so scimbridge)
+// writes it, HTML escaping included.
+func jsonMember(key, value string) []byte {
+	k, _ := json.Marshal(key)
+	v, _ := json.Marshal(value)
+	return slices.Concat(k, []byte(":"), v)
+}
+
+// userBody is an Okta-shaped user; name must need no JSON escaping.
+func userBody(dst []byte, name string) []byte {
+	dst = append(dst, `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"`...)
+	dst = append(dst, name...)
+	dst = append(dst, `@example.com","displayName":"`...)
+	dst = append(dst, name...)
+	dst = append(dst, `","active":true,"name":{"givenName":"Load","familyName":"`...)
+	dst = append(dst, name...)
+	dst = append(dst, `"},"emails":[{"value":"`...)
+	dst = append(dst, name...)
+	dst = append(dst, `@example.com","type":"work","primary":true}]}`...)
+	return dst
+}
+
+// createUser posts a user and checks the 201 carries its userName.
+func (l *loader) createUser(w *worker, name string) error {
+	body := userBody(nil, name)
+	w.req = l.request(w.req[:0], "POST", "/Users", body)
+	return w.send("create "+name, 201, jsonMember("userName", name+"@example.com"), nil)
 }
 
 func (l *loader) preload(ctx context.Context, n int) error {
@@ -359,12 +448,14 @@ func (l *loader) preload(ctx context.Context, n int) error {
 	var wg sync.WaitGroup
 	for range 32 {
 		wg.Go(func() {
+			w := &worker{conn: newRawConn(l.addr)}
+			defer w.conn.close()
 			for ctx.Err() == nil {
 				i := next.Add(1)
 				if i > int64(n) {
 					return
 				}
-				if err := l.createUser(ctx, fmt.Sprintf("%s-pre-%d", l.prefix, i)); err != nil {
+				if err := l.createUser(w, fmt.Sprintf("%s-pre-%d", l.prefix, i)); err != nil {
 					once.Do(func() { firstErr = err })
 					return
 				}
@@ -413,38 +504,94 @@ func (l *loader) createGroup(ctx context.Context, members []string) (string, err
 	return g.ID, err
 }
 
-func (l *loader) getByUserName(ctx context.Context, name string) error {
+// lookup is one prepared get-by-filter request and what its answer
+// must contain.
+type lookup struct {
+	name string
+	req  []byte
+	want []byte // the userName member
+}
+
+func (l *loader) lookupRequest(name string) lookup {
 	q := url.QueryEscape(fmt.Sprintf("userName eq %q", name))
-	var lr struct{ TotalResults int }
-	if err := l.do(ctx, http.MethodGet, "/Users?filter="+q+"&startIndex=1&count=100", nil, http.StatusOK, &lr); err != nil {
+	return lookup{
+		name: name,
+		req:  l.request(nil, "GET", "/Users?filter="+q+"&startIndex=1&count=100", nil),
+		want: jsonMember("userName", name),
+	}
+}
+
+var totalKey = []byte(`"totalResults":`)
+
+// totalResults finds the ListResponse's totalResults without decoding it.
+func totalResults(body []byte) (int, bool) {
+	i := bytes.Index(body, totalKey)
+	if i < 0 {
+		return 0, false
+	}
+	rest := body[i+len(totalKey):]
+	n := 0
+	for n < len(rest) && rest[n] >= '0' && rest[n] <= '9' {
+		n++
+	}
+	v, err := strconv.Atoi(string(rest[:n]))
+	return v, err == nil
+}
+
+// getByUserName looks a user up by userName, the IdPs' lookup before a
+// create, and checks that exactly that user came back.
+func (l *loader) getByUserName(w *worker, lk *lookup) error {
+	w.req = append(w.req[:0], lk.req...)
+	if err := w.send("lookup "+lk.name, 200, lk.want, nil); err != nil {
 		return err
 	}
-	if lr.TotalResults != 1 {
-		return fmt.Errorf("lookup %q: %d results", name, lr.TotalResults)
+	if n, ok := totalResults(w.conn.body); !ok || n != 1 {
+		return fmt.Errorf("lookup %q: not exactly one result: %.200s", lk.name, w.conn.body)
 	}
 	return nil
 }
 
-func (l *loader) patchUser(ctx context.Context, id string, i int64) error {
-	return l.do(ctx, http.MethodPatch, "/Users/"+id, map[string]any{
-		"schemas":    []string{"urn:ietf:params:scim:api:messages:2.0:PatchOp"},
-		"Operations": []any{map[string]any{"op": "replace", "path": "title", "value": "title " + strconv.FormatInt(i, 10)}},
-	}, http.StatusOK, nil)
+const patchSchemas = `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[`
+
+// patchUser replaces the user's title and checks the new title came back.
+func (l *loader) patchUser(w *worker, id string, i int64) error {
+	title := "title " + strconv.FormatInt(i, 10)
+	body := append([]byte(patchSchemas), `{"op":"replace","path":"title","value":"`...)
+	body = append(body, title...)
+	body = append(body, `"}]}`...)
+	w.req = l.request(w.req[:0], "PATCH", "/Users/"+id, body)
+	return w.send("patch user "+id, 200, jsonMember("title", title), nil)
 }
 
-// patchMembers adds or removes one user, Okta's Group Push shape.
-func (l *loader) patchMembers(ctx context.Context, groupID, userID string, add bool) error {
-	op := map[string]any{"op": "add", "path": "members", "value": []any{map[string]any{"value": userID}}}
-	if !add {
-		op = map[string]any{"op": "remove", "path": fmt.Sprintf("members[value eq %q]", userID)}
+// patchMembers adds or removes one user, Okta's Group Push shape, and
+// checks the member list that came back has (or lacks) it. A preset that
+// answers group PATCHes with 204 returns no list to check.
+func (l *loader) patchMembers(w *worker, groupID, userID string, add bool) error {
+	body := []byte(patchSchemas)
+	if add {
+		body = append(body, `{"op":"add","path":"members","value":[{"value":"`...)
+		body = append(body, userID...)
+		body = append(body, `"}]}]}`...)
+	} else {
+		body = append(body, `{"op":"remove","path":"members[value eq \"`...)
+		body = append(body, userID...)
+		body = append(body, `\"]"}]}`...)
 	}
-	err := l.do(ctx, http.MethodPatch, "/Groups/"+groupID, map[string]any{
-		"schemas": []string{"urn:ietf:params:scim:api:messages:2.0:PatchOp"}, "Operations": []any{op},
-	}, http.StatusOK, nil)
-	if err != nil && strings.Contains(err.Error(), "status 204") {
-		return nil // a preset that answers group PATCHes with 204
+	w.req = l.request(w.req[:0], "PATCH", "/Groups/"+groupID, body)
+	status, resp, err := w.conn.roundTrip(w.req)
+	switch {
+	case err != nil:
+		return fmt.Errorf("patch group %s: %w", groupID, err)
+	case status == 204:
+		return nil
+	case status != 200:
+		return fmt.Errorf("patch group %s: status %d: %.200s", groupID, status, resp)
 	}
-	return err
+	has := bytes.Contains(resp, jsonMember("value", userID))
+	if has != add {
+		return fmt.Errorf("patch group %s: after adding=%v user %s, the member list has it: %v", groupID, add, userID, has)
+	}
+	return nil
 }
 
 func residentMiB(pid int) ([2]float64, error) {
