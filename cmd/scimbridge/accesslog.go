@@ -14,7 +14,9 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -118,11 +120,40 @@ type requestLogOptions struct {
 	// MaxBodyBytes cuts each traced body's redacted form (0: bodies are
 	// not logged).
 	MaxBodyBytes int
+	// Access, if set, receives the access lines directly, built by hand
+	// in the JSON handler's format (the same keys, values and order as
+	// the slog line, request_id and tenant last), instead of through the
+	// logger: slog's record, attribute walk and generic JSON appending
+	// cost about 4% of the server's CPU per lookup. It must be the writer
+	// the logger's JSON handler writes to, safe for concurrent use
+	// (lockedWriter), so lines never interleave. Other lines still go
+	// through the logger.
+	Access io.Writer
+	// AccessLevel is the logger's minimum level, used with Access.
+	AccessLevel slog.Leveler
+}
+
+// lockedWriter serialises writes to w: the logger's handler and the
+// access lines share it.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+// Write writes p to the underlying writer under the lock.
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
 
 // requestLog wraps next with request ids, request-scoped log attributes, an
 // access line per request and the optional trace.
 func requestLog(log *slog.Logger, next http.Handler, opts requestLogOptions) http.Handler {
+	var access *accessWriter
+	if opts.Access != nil {
+		access = newAccessWriter(opts.Access, opts.AccessLevel)
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		info := requestInfo{id: requestID(r.Header.Get(requestIDHeader)), tenant: tenantOf(r.URL.Path, opts.Tenants)}
@@ -147,15 +178,19 @@ func requestLog(log *slog.Logger, next http.Handler, opts requestLogOptions) htt
 		case rec.status >= 500:
 			level = slog.LevelWarn
 		}
-		log.LogAttrs(ctx, level, "http request",
-			slog.String("method", r.Method),
-			slog.String("path", clip(r.URL.Path, 512)),
-			slog.Int("status", rec.status),
-			slog.Int64("bytes", rec.written),
-			slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000),
-			slog.String("remote", r.RemoteAddr),
-			slog.String("user_agent", clip(r.UserAgent(), 256)),
-		)
+		if access != nil {
+			access.write(level, r, rec, elapsed, info)
+		} else {
+			log.LogAttrs(ctx, level, "http request",
+				slog.String("method", r.Method),
+				slog.String("path", clip(r.URL.Path, 512)),
+				slog.Int("status", rec.status),
+				slog.Int64("bytes", rec.written),
+				slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000),
+				slog.String("remote", r.RemoteAddr),
+				slog.String("user_agent", clip(r.UserAgent(), 256)),
+			)
+		}
 		if opts.Trace {
 			log.LogAttrs(ctx, min(level, slog.LevelInfo), "http trace",
 				slog.String("method", r.Method),
@@ -169,6 +204,115 @@ func requestLog(log *slog.Logger, next http.Handler, opts requestLogOptions) htt
 			)
 		}
 	})
+}
+
+// accessWriter writes access lines by hand (requestLogOptions.Access).
+type accessWriter struct {
+	w     io.Writer
+	level slog.Leveler
+	bufs  sync.Pool // of *[]byte
+}
+
+func newAccessWriter(w io.Writer, level slog.Leveler) *accessWriter {
+	if level == nil {
+		level = slog.LevelInfo
+	}
+	return &accessWriter{w: w, level: level, bufs: sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}}
+}
+
+// write writes the access line as slog.JSONHandler (with
+// contextHandler) writes it: {"time":…,"level":…,"msg":"http request",
+// "method":…,"path":…,"status":…,"bytes":…,"duration_ms":…,"remote":…,
+// "user_agent":…,"request_id":…,"tenant":…} and a newline, in one Write.
+func (a *accessWriter) write(level slog.Level, r *http.Request, rec *recorder, elapsed time.Duration, info requestInfo) {
+	if level < a.level.Level() {
+		return
+	}
+	bp := a.bufs.Get().(*[]byte)
+	b := (*bp)[:0]
+	b = append(b, `{"time":"`...)
+	b = time.Now().AppendFormat(b, time.RFC3339Nano)
+	b = append(b, `","level":"`...)
+	b = append(b, level.String()...)
+	b = append(b, `","msg":"http request","method":`...)
+	b = appendJSONString(b, r.Method)
+	b = append(b, `,"path":`...)
+	b = appendJSONString(b, clip(r.URL.Path, 512))
+	b = append(b, `,"status":`...)
+	b = strconv.AppendInt(b, int64(rec.status), 10)
+	b = append(b, `,"bytes":`...)
+	b = strconv.AppendInt(b, rec.written, 10)
+	b = append(b, `,"duration_ms":`...)
+	b = strconv.AppendFloat(b, float64(elapsed.Microseconds())/1000, 'f', -1, 64)
+	b = append(b, `,"remote":`...)
+	b = appendJSONString(b, r.RemoteAddr)
+	b = append(b, `,"user_agent":`...)
+	b = appendJSONString(b, clip(r.UserAgent(), 256))
+	b = append(b, `,"request_id":`...)
+	b = appendJSONString(b, info.id)
+	if info.tenant != "" {
+		b = append(b, `,"tenant":`...)
+		b = appendJSONString(b, info.tenant)
+	}
+	b = append(b, "}\n"...)
+	_, _ = a.w.Write(b)
+	if cap(b) <= 4096 {
+		*bp = b
+		a.bufs.Put(bp)
+	}
+}
+
+// appendJSONString appends s as a JSON string: quotes, backslashes and
+// control characters escaped, invalid UTF-8 as U+FFFD, and U+2028/U+2029
+// escaped (as encoding/json does), so any path or user agent makes a valid
+// line.
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
+			i++
+			continue
+		}
+		if c < utf8.RuneSelf {
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
 }
 
 // requestID returns the caller's id when it is 1..maxRequestIDLen

@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/scimbridge/scimbridge/atlassian/atlassiantest"
 )
 
@@ -395,4 +397,103 @@ func waitUntil(t *testing.T, cond func() bool) {
 		time.Sleep(10 * time.Millisecond) // polling a condition with a deadline
 	}
 	t.Fatal("condition not met within 20 s")
+}
+
+// The hand-built access line (requestLogOptions.Access) carries the same
+// keys, values and order as the slog line it replaces, for any path or
+// user agent, and honours the level.
+func TestAccessLineMatchesSlog(t *testing.T) {
+	reqs := []struct{ method, target, ua string }{
+		{http.MethodGet, "/scim/v2/okta/Users?filter=x", "Okta SCIM Client 1.0.0"},
+		{http.MethodPost, "/scim/v2/entra/Users", `quote" back\slash` + "\n\t\x01 ünï \u2028"},
+		{http.MethodGet, "/scim/v2/%22evil%0A%ff/Users", "bad utf8 \xff\xfe end"},
+		{http.MethodDelete, "/" + strings.Repeat("é", 400), strings.Repeat("ü", 300)},
+		{http.MethodGet, "/healthz", "probe"}, // debug: not logged at info
+	}
+	run := func(fast bool) []map[string]any {
+		var buf syncBuffer
+		out := &lockedWriter{w: &buf}
+		log := slog.New(newContextHandler(slog.NewJSONHandler(out, nil)))
+		opts := requestLogOptions{Tenants: []string{"okta", "entra"}}
+		if fast {
+			opts.Access, opts.AccessLevel = out, slog.LevelInfo
+		}
+		h := requestLog(log, echo, opts)
+		for _, rq := range reqs {
+			r := httptest.NewRequest(rq.method, "http://x"+"/", strings.NewReader(`{"a":1}`))
+			r.URL.Path, r.URL.RawQuery = rq.target, ""
+			if p, q, ok := strings.Cut(rq.target, "?"); ok {
+				r.URL.Path, r.URL.RawQuery = p, q
+			}
+			r.Header.Set("User-Agent", rq.ua)
+			r.Header.Set(requestIDHeader, "req-1")
+			h.ServeHTTP(httptest.NewRecorder(), r)
+		}
+		var lines []map[string]any
+		for line := range strings.SplitSeq(strings.TrimSuffix(buf.String(), "\n"), "\n") {
+			var m map[string]any
+			if err := json.Unmarshal([]byte(line), &m); err != nil {
+				t.Fatalf("fast=%v: line is not JSON: %v\n%q", fast, err, line)
+			}
+			if _, err := time.Parse(time.RFC3339Nano, m["time"].(string)); err != nil {
+				t.Errorf("fast=%v: time %v: %v", fast, m["time"], err)
+			}
+			delete(m, "time")
+			delete(m, "duration_ms")
+			lines = append(lines, m)
+		}
+		return lines
+	}
+	slow, fast := run(false), run(true)
+	if len(slow) != len(reqs)-1 {
+		t.Fatalf("slog wrote %d lines, want %d", len(slow), len(reqs)-1)
+	}
+	if diff := cmp.Diff(slow, fast); diff != "" {
+		t.Errorf("hand-built lines differ from slog's (-slog +hand):\n%s", diff)
+	}
+}
+
+func TestAccessLineKeyOrder(t *testing.T) {
+	var buf syncBuffer
+	out := &lockedWriter{w: &buf}
+	h := requestLog(slog.New(slog.DiscardHandler), echo, requestLogOptions{Tenants: []string{"okta"}, Access: out, AccessLevel: slog.LevelWarn})
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/scim/v2/okta/Users", nil))
+	if buf.String() != "" {
+		t.Fatalf("an info line was written at level warn: %s", buf.String())
+	}
+	h = requestLog(slog.New(slog.DiscardHandler), echo, requestLogOptions{Tenants: []string{"okta"}, Access: out})
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/scim/v2/okta/Users", nil))
+	keys := []string{`{"time":`, `,"level":"INFO"`, `,"msg":"http request"`, `,"method":"GET"`, `,"path":`, `,"status":201`, `,"bytes":0`,
+		`,"duration_ms":`, `,"remote":`, `,"user_agent":`, `,"request_id":`, `,"tenant":"okta"}`}
+	line, at := buf.String(), 0
+	for _, k := range keys {
+		i := strings.Index(line[at:], k)
+		if i < 0 {
+			t.Fatalf("%s missing or out of order in %s", k, line)
+		}
+		at += i + len(k)
+	}
+	if !strings.HasSuffix(line, "}\n") || strings.Count(line, "\n") != 1 {
+		t.Errorf("not one line: %q", line)
+	}
+}
+
+func BenchmarkAccessLine(b *testing.B) {
+	for _, fast := range []bool{false, true} {
+		b.Run(fmt.Sprintf("hand=%v", fast), func(b *testing.B) {
+			out := &lockedWriter{w: io.Discard}
+			opts := requestLogOptions{Tenants: []string{"okta"}}
+			if fast {
+				opts.Access = out
+			}
+			h := requestLog(slog.New(newContextHandler(slog.NewJSONHandler(out, nil))), http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}), opts)
+			r := httptest.NewRequest(http.MethodGet, "/scim/v2/okta/Users?filter=userName%20eq%20%22a%22", nil)
+			r.Header.Set("User-Agent", "Okta SCIM Client 1.0.0")
+			w := httptest.NewRecorder()
+			b.ReportAllocs()
+			for b.Loop() {
+				h.ServeHTTP(w, r)
+			}
+		})
+	}
 }

@@ -84,7 +84,8 @@ func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (*c
 // serve runs the service until ctx ends. ready, if set, is called with the
 // listening address once requests are accepted.
 func serve(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, ready func(addr string)) error {
-	log := slog.New(newContextHandler(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.SlogLevel()})))
+	logOut := &lockedWriter{w: stderr} // shared with the hand-built access lines
+	log := slog.New(newContextHandler(slog.NewJSONHandler(logOut, &slog.HandlerOptions{Level: cfg.SlogLevel()})))
 
 	st, err := sqlite.Open(ctx, cfg.Database, sqlite.Options{})
 	if err != nil {
@@ -224,6 +225,7 @@ func serve(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, re
 
 	handler := requestLog(log, r, requestLogOptions{
 		Tenants: tenantNames(cfg), Trace: cfg.Trace.Enabled, MaxBodyBytes: cfg.Trace.MaxBodyBytes,
+		Access: logOut, AccessLevel: cfg.SlogLevel(),
 	})
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	errc := make(chan error, 1)
