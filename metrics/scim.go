@@ -4,7 +4,10 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // scimPrefix is where the SCIM server serves its tenants (scim.Prefix; not
@@ -23,20 +26,48 @@ var methods = []string{http.MethodGet, http.MethodPost, http.MethodPut, http.Met
 // tenant when it is configured, else "unknown"; resource is the segment
 // after it (Users, Groups, Schemas, ResourceTypes, ServiceProviderConfig,
 // else "other").
+//
+// The series of each label combination are looked up once and kept:
+// WithLabelValues hashes and looks up every label per call, which was most
+// of the middleware's cost. The labels are bounded (configured tenants, a
+// fixed resource and method list, status codes), and so is the cache.
 func (m *Metrics) SCIM(next http.Handler) http.Handler {
+	var cache sync.Map // scimKey -> *scimSeries
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		tenant, resource := m.scimLabels(r.URL.Path)
 		method := oneOf(r.Method, methods, "other")
 		sw := &statusWriter{ResponseWriter: w}
 		start := time.Now()
 		next.ServeHTTP(sw, r)
-		m.scimDuration.WithLabelValues(tenant, resource, method).Observe(time.Since(start).Seconds())
+		elapsed := time.Since(start)
 		code := sw.status
 		if code == 0 {
 			code = http.StatusOK // nothing written: net/http answers 200
 		}
-		m.scimRequests.WithLabelValues(tenant, resource, method, strconv.Itoa(code)).Inc()
+		k := scimKey{tenant: tenant, resource: resource, method: method, code: code}
+		v, ok := cache.Load(k)
+		if !ok {
+			v, _ = cache.LoadOrStore(k, &scimSeries{
+				requests: m.scimRequests.WithLabelValues(tenant, resource, method, strconv.Itoa(code)),
+				duration: m.scimDuration.WithLabelValues(tenant, resource, method),
+			})
+		}
+		series := v.(*scimSeries)
+		series.duration.Observe(elapsed.Seconds())
+		series.requests.Inc()
 	})
+}
+
+// scimKey is one combination of the SCIM metrics' labels.
+type scimKey struct {
+	tenant, resource, method string
+	code                     int
+}
+
+// scimSeries are the series of one scimKey.
+type scimSeries struct {
+	requests prometheus.Counter
+	duration prometheus.Observer
 }
 
 // scimLabels derives the bounded labels from /scim/v2/{tenant}/{resource}/...
