@@ -20,6 +20,8 @@ type groupHandler struct {
 	noContent bool
 	patch     patch.Schema
 	query     query.Schema
+	// valueCaseExact is members.value's caseExact (applyMemberOps).
+	valueCaseExact bool
 }
 
 var _ scim.ResourceSearcher = (*groupHandler)(nil)
@@ -111,6 +113,9 @@ func (h *groupHandler) Patch(r *http.Request, id string, ops []scim.PatchOperati
 	g, err := h.st.UpdateGroup(r.Context(), h.tenant, id, func(g *store.Group) error {
 		if !etagMatches(ifMatch, g.Version) {
 			return errPreconditionFailed
+		}
+		if applyMemberOps(g, ops, h.valueCaseExact) {
+			return nil
 		}
 		out, err := patch.Apply(groupAttributes(*g), ops, h.patch)
 		if err != nil {

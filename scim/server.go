@@ -151,6 +151,8 @@ func (s *Server) tenantServer(st Store, t Tenant, base string) (*tenantService, 
 		st: st, tenant: t.Name, links: l, log: log, noContent: t.GroupPatchNoContent,
 		patch: patch.Schema{Core: groupCore},
 		query: query.Schema{Kind: store.KindGroup, Core: groupCore},
+
+		valueCaseExact: membersValueCaseExact(groupCore),
 	}
 	srv, err := scim.NewServer(&scim.ServerArgs{
 		ServiceProviderConfig: &scim.ServiceProviderConfig{
