@@ -267,17 +267,29 @@ type pass struct {
 
 	sem      chan struct{}
 	outcomes chan outcome
-	settled  chan struct{} // poked after every settlement write
+	wrote    chan struct{} // poked after every settlement write
 	workers  sync.WaitGroup
 
 	mu       sync.Mutex
 	inflight map[int64]bool // job IDs applied or waiting to be settled
-	failed   bool           // a settlement could not be written
+	// settled holds the version of every job this pass settled: a read of
+	// due jobs that began before that settlement committed still returns
+	// it, and must not apply it again.
+	settled map[int64]jobVersion
+	failed  bool // a settlement could not be written
+}
+
+// jobVersion tells a job as read before its settlement from the same job
+// re-enqueued (new Seq) or retried (one more attempt) since.
+type jobVersion struct {
+	seq      int64
+	attempts int
 }
 
 func (e *Engine) newPass(ctx context.Context, rec *recorder) *pass {
 	return &pass{e: e, ctx: ctx, rec: rec, sem: make(chan struct{}, e.workers),
-		outcomes: make(chan outcome, maxSettleBatch), settled: make(chan struct{}, 1), inflight: map[int64]bool{}}
+		outcomes: make(chan outcome, maxSettleBatch), wrote: make(chan struct{}, 1), inflight: map[int64]bool{},
+		settled: map[int64]jobVersion{}}
 }
 
 // run applies due jobs until none is left, stop ends or a settlement
@@ -315,7 +327,7 @@ func (p *pass) run(stop context.Context) (found bool, err error) {
 			// Everything due is in flight: wait for a settlement, which
 			// may leave a job due again (changed while it was applied).
 			select {
-			case <-p.settled:
+			case <-p.wrote:
 			case <-stop.Done():
 			}
 			continue
@@ -327,7 +339,7 @@ func (p *pass) run(stop context.Context) (found bool, err error) {
 			case <-stop.Done():
 			}
 			if stop.Err() != nil {
-				p.release(jobs[i:])
+				p.release(jobs[i:], false)
 				return found, nil
 			}
 			p.workers.Go(func() { p.work(j) })
@@ -344,7 +356,8 @@ func (p *pass) work(j store.Job) {
 	p.outcomes <- outcome{job: j, err: err, writes: w}
 }
 
-// claim drops the jobs in flight from jobs and marks the rest in flight,
+// claim drops from jobs the ones in flight and the ones settled already
+// (read before their settlement committed), and marks the rest in flight,
 // unless a settlement failed. It also returns how many were in flight.
 func (p *pass) claim(jobs []store.Job) (claimed []store.Job, busy int, failed bool) {
 	p.mu.Lock()
@@ -355,20 +368,25 @@ func (p *pass) claim(jobs []store.Job) (claimed []store.Job, busy int, failed bo
 	busy = len(p.inflight)
 	out := jobs[:0]
 	for _, j := range jobs {
-		if !p.inflight[j.ID] {
-			p.inflight[j.ID] = true
-			out = append(out, j)
+		if p.inflight[j.ID] || p.settled[j.ID] == (jobVersion{j.Seq, j.Attempts}) {
+			continue
 		}
+		p.inflight[j.ID] = true
+		out = append(out, j)
 	}
 	return out, busy, false
 }
 
-// release marks jobs as no longer in flight.
-func (p *pass) release(jobs []store.Job) {
+// release marks jobs as no longer in flight; settled says they were
+// settled (else they were never started).
+func (p *pass) release(jobs []store.Job, settled bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for _, j := range jobs {
 		delete(p.inflight, j.ID)
+		if settled {
+			p.settled[j.ID] = jobVersion{j.Seq, j.Attempts}
+		}
 	}
 }
 
@@ -401,9 +419,9 @@ func (p *pass) settleLoop() {
 		for _, o := range batch {
 			jobs = append(jobs, o.job)
 		}
-		p.release(jobs)
+		p.release(jobs, true)
 		select {
-		case p.settled <- struct{}{}:
+		case p.wrote <- struct{}{}:
 		default:
 		}
 	}
