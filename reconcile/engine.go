@@ -139,6 +139,12 @@ type Engine struct {
 	// names serialises work on one account name per target, so two tenants
 	// (or a user and a lookalike) never race on the same Atlassian account.
 	names keyedMutex
+
+	// groups remembers, per target, the Atlassian groups known to exist
+	// (keys as nameKey(target, "group:"+name)), so that adding a member
+	// to one needs no lock and no creation attempt.
+	groupsMu sync.Mutex
+	groups   map[string]bool
 }
 
 // New builds an engine. Every tenant's targets must exist.
@@ -146,7 +152,7 @@ func New(st Store, tenants []Tenant, targets []Target, opts Options) (*Engine, e
 	e := &Engine{
 		st: st, tenants: map[string]*Tenant{}, targets: map[string]*Target{},
 		now: opts.Now, log: opts.Logger, workers: opts.Workers, poll: opts.Poll, batch: opts.BatchSize,
-		wake: make(chan struct{}, 1), obs: opts.Observer,
+		wake: make(chan struct{}, 1), obs: opts.Observer, groups: map[string]bool{},
 	}
 	if e.now == nil {
 		e.now = time.Now

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"sync"
@@ -173,6 +174,51 @@ func (p *pipeline) pending(t *testing.T) int {
 		t.Fatal(err)
 	}
 	return s.Pending + s.Parked
+}
+
+// Workers adding members to a group that does not exist yet create it once:
+// no 404+400 pair per racing worker.
+func TestNewGroupIsCreatedOnceByRacingWorkers(t *testing.T) {
+	p := newPipeline(t, pipelineOptions{workers: 8, spec: transform.Spec{Groups: transform.Groups{Default: []string{"brand-new"}}}})
+	const n = 40
+	p.createUsers(t, "u", n, false)
+	if _, err := p.eng.Drain(t.Context(), t.Context(), "test"); err != nil {
+		t.Fatal(err)
+	}
+	count := map[string]int{}
+	for _, r := range p.emu.Requests() {
+		if r.Method == http.MethodPost {
+			count[fmt.Sprintf("%s %d", r.Path, r.Status)]++
+		}
+	}
+	want := map[string]int{"/rest/api/2/user 201": n, "/rest/api/2/group 201": 1, "/rest/api/2/group/user 201": n,
+		"/rest/api/2/group/user 404": 1}
+	if fmt.Sprint(count) != fmt.Sprint(want) {
+		t.Errorf("POSTs by path and status = %v, want %v", count, want)
+	}
+	members := 0
+	for _, g := range p.emu.State().Groups {
+		if g.Name == "brand-new" {
+			members = len(g.Members)
+		}
+	}
+	if members != n || p.pending(t) != 0 {
+		t.Errorf("brand-new has %d members, %d jobs left; want %d and 0", members, p.pending(t), n)
+	}
+
+	// Known to exist now: a later member is added with one call.
+	p.emu.ResetRequests()
+	p.createUsers(t, "late", 1, false)
+	if _, err := p.eng.Drain(t.Context(), t.Context(), "test"); err != nil {
+		t.Fatal(err)
+	}
+	var calls []string
+	for _, r := range p.emu.Requests() {
+		calls = append(calls, fmt.Sprintf("%s %s %d", r.Method, r.Path, r.Status))
+	}
+	if want := []string{"POST /rest/api/2/user 201", "POST /rest/api/2/group/user 201"}; fmt.Sprint(calls) != fmt.Sprint(want) {
+		t.Errorf("calls for a user of a known group = %q, want %q", calls, want)
+	}
 }
 
 // A job's link is saved with its completion, a pass's jobs are settled in

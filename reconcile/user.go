@@ -613,7 +613,23 @@ func nonNil(s []string) []string {
 }
 
 // addMember adds the user to the group, creating the group on first use.
+// Workers adding members to a new group at once would each get a 404 and
+// try to create it (a 404 and a 400 each): until the group is known to
+// exist, the add and the create happen under the group's name lock (the
+// one syncGroup creates it under), and a worker that waited for the lock
+// finds the group created.
 func (a *applier) addMember(ctx context.Context, group, username string) error {
+	key := nameKey(a.tg.Name, "group:"+group)
+	if a.e.groupKnown(key) {
+		err := a.dir.AddMember(ctx, group, username)
+		if atlassian.KindOf(err) != atlassian.NotFound {
+			return addError(err, group, username)
+		}
+		// Deleted in Atlassian since: create it again, under the lock.
+		a.e.setGroupKnown(key, false)
+	}
+	unlock := a.e.names.lock(key)
+	defer unlock()
 	err := a.dir.AddMember(ctx, group, username)
 	if atlassian.KindOf(err) == atlassian.NotFound {
 		// Guess: NotFound on add means the group is missing (the user was
@@ -623,10 +639,35 @@ func (a *applier) addMember(ctx context.Context, group, username string) error {
 		}
 		err = a.dir.AddMember(ctx, group, username)
 	}
+	if err == nil {
+		a.e.setGroupKnown(key, true)
+	}
+	return addError(err, group, username)
+}
+
+func addError(err error, group, username string) error {
 	if err != nil {
 		return fmt.Errorf("add %q to group %q: %w", username, group, err)
 	}
 	return nil
+}
+
+// groupKnown reports whether the group (key as in addMember) is known to
+// exist in its target.
+func (e *Engine) groupKnown(key string) bool {
+	e.groupsMu.Lock()
+	defer e.groupsMu.Unlock()
+	return e.groups[key]
+}
+
+func (e *Engine) setGroupKnown(key string, known bool) {
+	e.groupsMu.Lock()
+	defer e.groupsMu.Unlock()
+	if known {
+		e.groups[key] = true
+	} else {
+		delete(e.groups, key)
+	}
 }
 
 func isGone(err error) bool {
