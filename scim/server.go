@@ -277,6 +277,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusBadRequest, scimerrors.ScimTypeInvalidSyntax, "The request body could not be read.")
 			return
 		}
+		if r.Method == http.MethodPatch && len(segs) == 2 && segs[0] == "Groups" {
+			// elimity unescapes the id once more (parseIdentifier); so does this.
+			if id, err := url.PathUnescape(segs[1]); err == nil && s.serveMemberPatch(w, r, ts, id, body) {
+				return
+			}
+		}
 		if r.Method == http.MethodPatch {
 			// The tenant's schemas, built once: building them validates every
 			// attribute name with a freshly compiled regexp (elimity), which

@@ -1,0 +1,324 @@
+package scim
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/elimity-com/scim"
+	scimerrors "github.com/elimity-com/scim/errors"
+	"github.com/scim2/filter-parser/v2"
+)
+
+// PATCH /Groups/{id} with membership operations only, without elimity.
+//
+// For Okta's and Entra's membership PATCHes of a 1000-member group,
+// elimity's validator parsed every operation's path with the PEG filter
+// parser (about 0.3 ms each, twice: NormalizeBody parses it too), and its
+// response encoded the whole member list through a map. Requests whose
+// operations are all forms memberOps handles are answered here: the same
+// handler (groupHandler.Patch: If-Match, the store, errors), the same
+// response (status, ETag, body with the same members and attributes).
+// Anything else, including every malformed request, goes to elimity, so
+// its error answers stay as they are.
+
+const patchOpSchema = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+
+// memberPatchOps reads a PATCH body whose operations are all membership
+// forms (see memberOps) into the operations elimity would hand the
+// handler; false for anything else.
+func memberPatchOps(body []byte) ([]scim.PatchOperation, bool) {
+	var req struct {
+		Schemas    []string
+		Operations []struct {
+			Op    string
+			Path  string
+			Value json.RawMessage
+		}
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil || dec.More() {
+		return nil, false
+	}
+	if len(req.Schemas) != 1 || req.Schemas[0] != patchOpSchema || len(req.Operations) == 0 {
+		return nil, false
+	}
+	ops := make([]scim.PatchOperation, 0, len(req.Operations))
+	members := func() *filter.Path {
+		return &filter.Path{AttributePath: filter.AttributePath{AttributeName: attrMembers}}
+	}
+	for _, o := range req.Operations {
+		var value any
+		if len(o.Value) > 0 && !bytes.Equal(o.Value, []byte("null")) {
+			list, ok := memberValueList(o.Value)
+			if !ok {
+				return nil, false
+			}
+			value = list
+		}
+		switch {
+		case strings.EqualFold(o.Op, "add") && strings.EqualFold(o.Path, attrMembers) && value != nil:
+			ops = append(ops, scim.PatchOperation{Op: "add", Path: members(), Value: value})
+		case strings.EqualFold(o.Op, "remove") && strings.EqualFold(o.Path, attrMembers) && value != nil:
+			ops = append(ops, scim.PatchOperation{Op: "remove", Path: members(), Value: value})
+		case strings.EqualFold(o.Op, "remove") && value == nil:
+			id, ok := memberFilterID(o.Path)
+			if !ok {
+				return nil, false
+			}
+			p := members()
+			p.ValueExpression = &filter.AttributeExpression{
+				AttributePath: filter.AttributePath{AttributeName: "value"}, Operator: filter.EQ, CompareValue: id,
+			}
+			ops = append(ops, scim.PatchOperation{Op: "remove", Path: p, Value: nil})
+		default:
+			return nil, false
+		}
+	}
+	return ops, true
+}
+
+// memberValueList reads [{"value": id, ...}, ...] where every member has a
+// non-empty string value and nothing besides but a string display and a
+// type of User or Group (what elimity's validation of the members
+// sub-attributes surely accepts; anything else is left to it).
+func memberValueList(raw json.RawMessage) ([]any, bool) {
+	var list []map[string]any
+	if err := json.Unmarshal(raw, &list); err != nil || len(list) == 0 {
+		return nil, false
+	}
+	out := make([]any, 0, len(list))
+	for _, m := range list {
+		if m == nil {
+			return nil, false
+		}
+		hasValue := false
+		for k, v := range m {
+			s, ok := v.(string)
+			if !ok {
+				return nil, false
+			}
+			switch {
+			case k == "value":
+				hasValue = strings.TrimSpace(s) != ""
+			case k == "display":
+			case k == "type" && (s == "User" || s == "Group"):
+			default:
+				return nil, false
+			}
+		}
+		if !hasValue {
+			return nil, false
+		}
+		out = append(out, map[string]any(m))
+	}
+	return out, true
+}
+
+// memberFilterID reads exactly `members[value eq "id"]` (names and
+// operator in any letter case) where id has no escapes.
+func memberFilterID(path string) (string, bool) {
+	const prefix, suffix = `members[value eq "`, `"]`
+	if len(path) < len(prefix)+len(suffix) || !strings.EqualFold(path[:len(prefix)], prefix) || !strings.HasSuffix(path, suffix) {
+		return "", false
+	}
+	id := path[len(prefix) : len(path)-len(suffix)]
+	if id == "" || strings.ContainsAny(id, "\"\\") || !utf8.ValidString(id) {
+		return "", false
+	}
+	for _, c := range id {
+		if c < 0x20 {
+			return "", false
+		}
+	}
+	return id, true
+}
+
+// serveMemberPatch answers a PATCH of /Groups/{id} whose body
+// memberPatchOps accepts; false (nothing written) otherwise.
+func (s *Server) serveMemberPatch(w http.ResponseWriter, r *http.Request, ts *tenantService, id string, body []byte) bool {
+	ops, ok := memberPatchOps(body)
+	if !ok {
+		return false
+	}
+	res, err := ts.groups.Patch(r, id, ops)
+	w.Header().Set("Content-Type", "application/scim+json")
+	if err != nil {
+		se := scimerrors.CheckScimError(err, http.MethodPatch)
+		writeError(w, se.Status, se.ScimType, se.Detail)
+		return true
+	}
+	if s.changed != nil {
+		s.changed()
+	}
+	if len(res.Attributes) == 0 {
+		w.WriteHeader(http.StatusNoContent)
+		return true
+	}
+	out, err := groupResponse(res, ts.groups.links.base+"/Groups/"+url.PathEscape(id))
+	if err != nil {
+		s.log.ErrorContext(r.Context(), "encode group", "err", err)
+		writeError(w, http.StatusInternalServerError, "", "Internal error.")
+		return true
+	}
+	if res.Meta.Version != "" {
+		w.Header().Set("Etag", res.Meta.Version)
+	}
+	w.Header().Set("Content-Length", strconv.Itoa(len(out)))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(out)
+	return true
+}
+
+// elimityMeta is elimity's meta object, field for field.
+type elimityMeta struct {
+	ResourceType string `json:"resourceType"`
+	Created      string `json:"created,omitempty"`
+	LastModified string `json:"lastModified,omitempty"`
+	Location     string `json:"location,omitempty"`
+	Version      string `json:"version,omitempty"`
+}
+
+// groupResponse renders a group the way elimity renders a resource, except
+// that a []memberJSON member list is written by appendMembers and put
+// first: JSON objects are unordered, and encoding/json, which sorts map
+// keys, would otherwise walk 1000 structs by reflection.
+func groupResponse(res scim.Resource, location string) ([]byte, error) {
+	doc := make(map[string]any, len(res.Attributes)+4)
+	var members []memberJSON
+	hasMembers := false
+	for k, v := range res.Attributes {
+		if ms, ok := v.([]memberJSON); ok && k == attrMembers {
+			members, hasMembers = ms, true
+			continue
+		}
+		doc[k] = v
+	}
+	doc["id"] = res.ID
+	if res.ExternalID.Present() {
+		doc["externalId"] = res.ExternalID.Value()
+	}
+	doc["schemas"] = []string{groupSchemaID}
+	m := elimityMeta{ResourceType: "Group", Location: location, Version: res.Meta.Version}
+	if res.Meta.Created != nil {
+		m.Created = res.Meta.Created.Format(time.RFC3339)
+	}
+	if res.Meta.LastModified != nil {
+		m.LastModified = res.Meta.LastModified.Format(time.RFC3339)
+	}
+	doc["meta"] = m
+	rest, err := json.Marshal(doc)
+	if err != nil {
+		return nil, err
+	}
+	if !hasMembers {
+		return rest, nil
+	}
+	size := len(rest) + 16
+	for _, m := range members {
+		size += len(m.Ref) + len(m.Display) + len(m.Type) + len(m.Value) + 48
+	}
+	out := make([]byte, 0, size)
+	out = append(out, `{"members":`...)
+	out = appendMembers(out, members)
+	out = append(out, ',')
+	return append(out, rest[1:]...), nil
+}
+
+// groupSchemaID is the core Group schema's URN.
+const groupSchemaID = "urn:ietf:params:scim:schemas:core:2.0:Group"
+
+// appendMembers writes members as encoding/json writes a []memberJSON.
+func appendMembers(b []byte, members []memberJSON) []byte {
+	b = append(b, '[')
+	for i, m := range members {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"$ref":`...)
+		b = appendString(b, m.Ref)
+		b = append(b, `,"display":`...)
+		b = appendString(b, m.Display)
+		b = append(b, `,"type":`...)
+		b = appendString(b, m.Type)
+		b = append(b, `,"value":`...)
+		b = appendString(b, m.Value)
+		b = append(b, '}')
+	}
+	return append(b, ']')
+}
+
+// jsonPlain marks the ASCII bytes appendString copies as they are; read
+// only (encoding/json keeps the same table).
+var jsonPlain = func() (t [utf8.RuneSelf]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
+	}
+	return t
+}()
+
+// appendString writes s as encoding/json does (HTML-safe): ", \ and
+// control characters escaped, <, > and & as \u003c…, invalid UTF-8 as
+// U+FFFD, U+2028 and U+2029 escaped.
+func appendString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	i := 0
+	for i < len(s) && s[i] < utf8.RuneSelf && jsonPlain[s[i]] {
+		i++
+	}
+	if i == len(s) { // the common case: nothing to escape
+		b = append(b, s...)
+		return append(b, '"')
+	}
+	start := 0
+	for i < len(s) {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if jsonPlain[c] {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}

@@ -1,0 +1,113 @@
+package scim
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/scimbridge/scimbridge/store"
+)
+
+// appendMembers writes what encoding/json writes for a []memberJSON, for
+// any strings.
+func TestAppendMembersAsEncodingJSON(t *testing.T) {
+	odd := []string{"", "plain", `q"uote\back`, "<tag>&amp;", "ctl\x00\x01\b\f\n\r\t\x1f", "ünï €", "bad\xff\xfeutf8", "line\u2028sep\u2029", "\U0001F600"}
+	var ms []memberJSON
+	for i, s := range odd {
+		ms = append(ms, memberJSON{Ref: "https://x/Users/" + s, Display: s, Type: "User", Value: odd[(i+1)%len(odd)]})
+	}
+	for _, list := range [][]memberJSON{nil, {}, ms[:1], ms} {
+		got := appendMembers(nil, list)
+		if !json.Valid(got) {
+			t.Fatalf("invalid JSON: %s", got)
+		}
+		want, _ := json.Marshal(list)
+		if list == nil {
+			want = []byte("[]") // never null: the caller always has a list
+		}
+		var g, w any
+		_ = json.Unmarshal(got, &g)
+		_ = json.Unmarshal(want, &w)
+		if diff := cmp.Diff(w, g); diff != "" {
+			t.Errorf("decoded (-encoding/json +appendMembers):\n%s\n%s\n%s", diff, want, got)
+		}
+	}
+}
+
+// memberPatchOps never panics, and whatever it accepts is what the
+// membership fast path applies (so it is never sent to the store
+// unapplied).
+func FuzzMemberPatchOps(f *testing.F) {
+	for _, s := range []string{
+		`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"add","path":"members","value":[{"value":"a"}]}]}`,
+		`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"remove","path":"members[value eq \"a\"]"}]}`,
+		`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"Remove","path":"members","value":[{"value":"a","type":"User"}]}]}`,
+		`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"remove","path":"MEMBERS[VALUE EQ \"a\"]","value":null}]}`,
+		`{"schemas":["x"],"Operations":[]}`, `[]`, `{"Operations":[{"op":"add"}]}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		ops, ok := memberPatchOps(body)
+		if !ok {
+			return
+		}
+		if _, ok := memberOps(ops); !ok {
+			t.Fatalf("accepted %s, but the fast path refuses its operations", body)
+		}
+	})
+}
+
+func TestMemberFilterID(t *testing.T) {
+	for path, want := range map[string]string{
+		`members[value eq "abc"]`:               "abc",
+		`Members[Value EQ "a-1"]`:               "a-1",
+		`members[value eq ""]`:                  "",
+		`members[value eq "a\"b"]`:              "",
+		`members[value eq "a"].x`:               "",
+		`members[value  eq "a"]`:                "",
+		`members[display eq "a"]`:               "",
+		`members[value eq "a\tb"]`:              "",
+		`members[value eq "a"] `:                "",
+		`members[value eq "\xff"]`:              "",
+		`members[value eq "a" or value eq "b"]`: "",
+	} {
+		got, ok := memberFilterID(path)
+		if got != want || ok != (want != "") {
+			t.Errorf("memberFilterID(%q) = %q, %v; want %q", path, got, ok, want)
+		}
+	}
+}
+
+// BenchmarkGroupResponse1000 renders a PATCH answer for a 1000-member
+// group: the direct path (members written by appendMembers) against
+// encoding/json on the map elimity builds.
+func BenchmarkGroupResponse1000(b *testing.B) {
+	l := links{base: "https://bridge.example.com/scim/v2/okta"}
+	g := store.Group{ID: "g1", DisplayName: "Engineering", Attributes: map[string]any{}, Version: 3}
+	for i := range 1000 {
+		id := fmt.Sprintf("%08d-1111-4222-8333-444455556666", i)
+		g.Members = append(g.Members, store.Member{Value: id, Kind: store.KindUser, Display: "User Number " + strconv.Itoa(i)})
+	}
+	b.Run("direct", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			res := l.groupResource(g, true, projection{})
+			if _, err := groupResponse(res, l.base+"/Groups/g1"); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("encoding-json", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			res := l.groupResource(g, true, projection{})
+			if _, err := json.Marshal(resourceJSON(res, "Group", l.base+"/Groups/", []string{groupSchemaID})); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
