@@ -143,6 +143,16 @@ func checkGroup(g store.Group) error {
 	return nil
 }
 
+// sortedIDs returns the distinct member values, sorted bytewise.
+func sortedIDs(ms []store.Member) []string {
+	ids := make([]string, len(ms))
+	for i, m := range ms {
+		ids[i] = m.Value
+	}
+	slices.Sort(ids)
+	return slices.Compact(ids)
+}
+
 // memberIDs returns the distinct member values in input order.
 func memberIDs(ms []store.Member) []string {
 	seen := make(map[string]bool, len(ms))
@@ -335,22 +345,23 @@ func (d *DB) UpdateGroup(ctx context.Context, tenant, id string, fn func(*store.
 		if err != nil {
 			return err
 		}
-		had := make(map[string]bool, len(curMembers))
-		for _, m := range curMembers {
-			had[m.Value] = true
-		}
-		want := memberIDs(next.Members)
-		wanted := make(map[string]bool, len(want))
+		// The diff by merging sorted id lists: curMembers comes sorted by id
+		// (decodeMembers); maps of every member cost more than the rest of
+		// a one-member change of a 1000-member group.
+		want := sortedIDs(next.Members)
 		var added, removed []string
-		for _, m := range want {
-			wanted[m] = true
-			if !had[m] {
-				added = append(added, m)
-			}
-		}
-		for _, m := range curMembers {
-			if !wanted[m.Value] {
-				removed = append(removed, m.Value)
+		i, j := 0, 0
+		for i < len(curMembers) || j < len(want) {
+			switch {
+			case j == len(want) || i < len(curMembers) && curMembers[i].Value < want[j]:
+				removed = append(removed, curMembers[i].Value)
+				i++
+			case i == len(curMembers) || want[j] < curMembers[i].Value:
+				added = append(added, want[j])
+				j++
+			default:
+				i++
+				j++
 			}
 		}
 		fieldsChanged := attrs != cur.attrs || next.DisplayName != cur.g.DisplayName || next.ExternalID != cur.g.ExternalID
@@ -385,7 +396,7 @@ func (d *DB) UpdateGroup(ctx context.Context, tenant, id string, fn func(*store.
 		// transaction) and what was added.
 		members := make([]store.Member, 0, len(curMembers)-len(removed)+len(newMembers))
 		for _, m := range curMembers {
-			if wanted[m.Value] {
+			if _, gone := slices.BinarySearch(removed, m.Value); !gone {
 				members = append(members, m)
 			}
 		}
@@ -397,16 +408,20 @@ func (d *DB) UpdateGroup(ctx context.Context, tenant, id string, fn func(*store.
 		// The users whose flattened membership changed: the added and
 		// removed users, the users under added and removed groups, and on
 		// a rename everyone under the group.
-		kinds := make(map[string]store.ResourceKind, len(curMembers)+len(newMembers))
-		for _, m := range slices.Concat(curMembers, newMembers) {
-			kinds[m.Value] = m.Kind
-		}
 		var users, groups []string
-		for _, m := range slices.Concat(added, removed) {
-			if kinds[m] == store.KindGroup {
-				groups = append(groups, m)
+		for _, m := range newMembers { // added, with their kinds
+			if m.Kind == store.KindGroup {
+				groups = append(groups, m.Value)
 			} else {
-				users = append(users, m)
+				users = append(users, m.Value)
+			}
+		}
+		for _, id := range removed {
+			k, _ := slices.BinarySearchFunc(curMembers, id, func(m store.Member, id string) int { return strings.Compare(m.Value, id) })
+			if curMembers[k].Kind == store.KindGroup {
+				groups = append(groups, id)
+			} else {
+				users = append(users, id)
 			}
 		}
 		if next.DisplayName != cur.g.DisplayName {
