@@ -1,7 +1,6 @@
 package scim
 
 import (
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -65,17 +64,27 @@ func (s *Server) serveList(w http.ResponseWriter, r *http.Request, q url.Values,
 	for _, e := range qs.Extensions {
 		schemas = append(schemas, e.ID)
 	}
-	resources := make([]map[string]any, 0, len(page.Resources))
-	for _, res := range page.Resources {
-		resources = append(resources, resourceJSON(res, rt, base, schemas))
+	// The ListResponse as encoding/json writes the map of its members
+	// (keys sorted), by hand (appendValue).
+	body := make([]byte, 0, 1024)
+	body = append(body, `{"Resources":[`...)
+	for i, res := range page.Resources {
+		if i > 0 {
+			body = append(body, ',')
+		}
+		if body, err = appendMap(body, resourceJSON(res, rt, base, schemas)); err != nil {
+			break
+		}
 	}
-	body, err := json.Marshal(map[string]any{
-		"schemas":      []string{"urn:ietf:params:scim:api:messages:2.0:ListResponse"},
-		"totalResults": page.TotalResults,
-		"startIndex":   startIndex,
-		"itemsPerPage": len(resources),
-		"Resources":    resources,
-	})
+	if err == nil {
+		body = append(body, `],"itemsPerPage":`...)
+		body = strconv.AppendInt(body, int64(len(page.Resources)), 10)
+		body = append(body, `,"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"startIndex":`...)
+		body = strconv.AppendInt(body, int64(startIndex), 10)
+		body = append(body, `,"totalResults":`...)
+		body = strconv.AppendInt(body, int64(page.TotalResults), 10)
+		body = append(body, '}')
+	}
 	if err != nil {
 		s.log.ErrorContext(r.Context(), "encode list response", "err", err)
 		writeError(w, http.StatusInternalServerError, "", "Internal error.")
