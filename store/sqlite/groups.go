@@ -118,7 +118,7 @@ func scanGroup(s scanner) (groupRow, error) {
 
 func (r groupRow) decoded() (store.Group, error) {
 	g := r.g
-	m, err := decodeAttrs(r.attrs)
+	m, err := decodeAttrsQuick(r.attrs)
 	if err != nil {
 		return store.Group{}, err
 	}
@@ -252,7 +252,7 @@ func (d *DB) CreateGroup(ctx context.Context, g store.Group) (store.Group, error
 	if err != nil {
 		return store.Group{}, fmt.Errorf("create group %q: %w", g.DisplayName, err)
 	}
-	m, err := decodeAttrs(attrs)
+	m, err := decodeAttrsQuick(attrs)
 	if err != nil {
 		return store.Group{}, fmt.Errorf("create group %q: %w", g.DisplayName, err)
 	}
@@ -438,7 +438,7 @@ func (d *DB) UpdateGroup(ctx context.Context, tenant, id string, fn func(*store.
 		return nil
 	})
 	if err == nil {
-		out.Attributes, err = decodeAttrs(outAttrs)
+		out.Attributes, err = decodeAttrsQuick(outAttrs)
 	}
 	if err != nil {
 		return store.Group{}, fmt.Errorf("update group %q: %w", id, err)

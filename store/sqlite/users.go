@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -95,12 +97,208 @@ func decodeGroupRefs(s string) ([]store.GroupRef, error) {
 // decoded returns the user with Attributes decoded (a fresh map each call).
 func (r userRow) decoded() (store.User, error) {
 	u := r.u
-	m, err := decodeAttrs(r.attrs)
+	m, err := decodeAttrsQuick(r.attrs)
 	if err != nil {
 		return store.User{}, err
 	}
 	u.Attributes = m
 	return u, nil
+}
+
+// decodeAttrsQuick is decodeAttrs, through quickDecodeAttrs when it can.
+func decodeAttrsQuick(s string) (map[string]any, error) {
+	if m, ok := quickDecodeAttrs(s); ok {
+		return m, nil
+	}
+	return decodeAttrs(s)
+}
+
+// quickDecodeAttrs is decodeAttrs for the JSON encodeAttrs writes: an
+// object of objects, arrays, plain strings, numbers and literals. It gives
+// up (false) on anything else (escapes, invalid UTF-8, deep nesting, bad
+// syntax), and decodeAttrs decides. A lookup by userName spent more CPU in
+// encoding/json's decoder for the attributes than in SQLite. Strings share
+// attrs' memory instead of being copied.
+func quickDecodeAttrs(attrs string) (map[string]any, bool) {
+	d := attrDecoder{s: attrs}
+	d.space()
+	if strings.HasPrefix(d.s[d.i:], "null") {
+		d.i += 4
+		d.space()
+		return map[string]any{}, d.i == len(d.s)
+	}
+	v, ok := d.value(0)
+	m, isMap := v.(map[string]any)
+	if !ok || !isMap {
+		return nil, false
+	}
+	d.space()
+	return m, d.i == len(d.s)
+}
+
+// attrDecoder reads JSON values for quickDecodeAttrs.
+type attrDecoder struct {
+	s string
+	i int
+}
+
+func (d *attrDecoder) space() {
+	for d.i < len(d.s) && (d.s[d.i] == ' ' || d.s[d.i] == '\t' || d.s[d.i] == '\n' || d.s[d.i] == '\r') {
+		d.i++
+	}
+}
+
+func (d *attrDecoder) value(depth int) (any, bool) {
+	if depth > 64 || d.i >= len(d.s) {
+		return nil, false
+	}
+	switch c := d.s[d.i]; {
+	case c == '{':
+		d.i++
+		m := map[string]any{}
+		d.space()
+		if d.i < len(d.s) && d.s[d.i] == '}' {
+			d.i++
+			return m, true
+		}
+		for {
+			d.space()
+			k, ok := d.str()
+			if !ok {
+				return nil, false
+			}
+			d.space()
+			if d.i >= len(d.s) || d.s[d.i] != ':' {
+				return nil, false
+			}
+			d.i++
+			d.space()
+			v, ok := d.value(depth + 1)
+			if !ok {
+				return nil, false
+			}
+			m[k] = v
+			d.space()
+			if d.i >= len(d.s) {
+				return nil, false
+			}
+			d.i++
+			switch d.s[d.i-1] {
+			case ',':
+			case '}':
+				return m, true
+			default:
+				return nil, false
+			}
+		}
+	case c == '[':
+		d.i++
+		l := []any{}
+		d.space()
+		if d.i < len(d.s) && d.s[d.i] == ']' {
+			d.i++
+			return l, true
+		}
+		for {
+			d.space()
+			v, ok := d.value(depth + 1)
+			if !ok {
+				return nil, false
+			}
+			l = append(l, v)
+			d.space()
+			if d.i >= len(d.s) {
+				return nil, false
+			}
+			d.i++
+			switch d.s[d.i-1] {
+			case ',':
+			case ']':
+				return l, true
+			default:
+				return nil, false
+			}
+		}
+	case c == '"':
+		return d.str()
+	case c == 't' && strings.HasPrefix(d.s[d.i:], "true"):
+		d.i += 4
+		return true, true
+	case c == 'f' && strings.HasPrefix(d.s[d.i:], "false"):
+		d.i += 5
+		return false, true
+	case c == 'n' && strings.HasPrefix(d.s[d.i:], "null"):
+		d.i += 4
+		return nil, true
+	case c == '-' || c >= '0' && c <= '9':
+		return d.number()
+	}
+	return nil, false
+}
+
+// str reads a string without escapes, of valid UTF-8 and no control
+// characters (what needs no unquoting).
+func (d *attrDecoder) str() (string, bool) {
+	if d.i >= len(d.s) || d.s[d.i] != '"' {
+		return "", false
+	}
+	start := d.i + 1
+	ascii := true
+	for j := start; j < len(d.s); j++ {
+		switch c := d.s[j]; {
+		case c == '"':
+			v := d.s[start:j]
+			if !ascii && !utf8.ValidString(v) {
+				return "", false
+			}
+			d.i = j + 1
+			return v, true
+		case c == '\\' || c < 0x20:
+			return "", false
+		case c >= utf8.RuneSelf:
+			ascii = false
+		}
+	}
+	return "", false
+}
+
+// number reads a JSON number as unmarkNumbers converts it.
+func (d *attrDecoder) number() (any, bool) {
+	start := d.i
+	j := d.i
+	if j < len(d.s) && d.s[j] == '-' {
+		j++
+	}
+	digits := func() int {
+		k := j
+		for j < len(d.s) && d.s[j] >= '0' && d.s[j] <= '9' {
+			j++
+		}
+		return j - k
+	}
+	switch {
+	case j < len(d.s) && d.s[j] == '0':
+		j++
+	case digits() == 0:
+		return nil, false
+	}
+	if j < len(d.s) && d.s[j] == '.' {
+		j++
+		if digits() == 0 {
+			return nil, false
+		}
+	}
+	if j < len(d.s) && (d.s[j] == 'e' || d.s[j] == 'E') {
+		j++
+		if j < len(d.s) && (d.s[j] == '+' || d.s[j] == '-') {
+			j++
+		}
+		if digits() == 0 {
+			return nil, false
+		}
+	}
+	d.i = j
+	return unmarkNumbers(json.Number(d.s[start:j])), true
 }
 
 // nullable stores "" as NULL (externalId absent).
@@ -178,7 +376,7 @@ func (d *DB) CreateUser(ctx context.Context, u store.User) (store.User, error) {
 	if err != nil {
 		return store.User{}, fmt.Errorf("create user %q: %w", u.UserName, err)
 	}
-	m, err := decodeAttrs(attrs)
+	m, err := decodeAttrsQuick(attrs)
 	if err != nil {
 		return store.User{}, fmt.Errorf("create user %q: %w", u.UserName, err)
 	}
@@ -296,7 +494,7 @@ func (d *DB) UpdateUser(ctx context.Context, tenant, id string, fn func(*store.U
 		return nil
 	})
 	if err == nil {
-		out.Attributes, err = decodeAttrs(outAttrs)
+		out.Attributes, err = decodeAttrsQuick(outAttrs)
 	}
 	if err != nil {
 		return store.User{}, fmt.Errorf("update user %q: %w", id, err)
