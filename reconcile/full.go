@@ -5,7 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/scimbridge/scimbridge/atlassian"
@@ -41,6 +43,9 @@ type planned struct {
 	p        plan
 	link     store.Link
 	actual   *account // what the target has now; nil if the account does not exist
+	// applied is the account the link says was applied (decoded from
+	// link.Applied), even when that account is gone; nil if none.
+	applied *account
 }
 
 // Reconcile reads every target's accounts and memberships and brings every
@@ -79,12 +84,17 @@ type fullRun struct {
 	managed, deprov int
 	// links are changed links of settled users, saved in batches.
 	links []store.Link
-	// nestings are each tenant's group nesting, read once per run.
-	nestings map[string]*nesting
+	// groups are each tenant's memberships, read once per run.
+	groups map[string]*tenantGroups
+
+	// Settled users' results go through results to a goroutine of their
+	// own, so that planning goes on while a batch of them is written.
+	results  chan store.Result
+	recorded chan struct{} // closed when the goroutine has recorded them all
 }
 
-// linkBatch is how many links one PutLinks writes, and how many users'
-// links one GetLinks reads.
+// linkBatch is how many links one PutLinks writes, how many users' links
+// one GetLinks reads, and how many users are planned at a time.
 const linkBatch = 500
 
 func (e *Engine) reconcile(ctx context.Context, rec *recorder, opts RunOptions) (store.Run, error) {
@@ -98,16 +108,18 @@ func (e *Engine) reconcile(ctx context.Context, rec *recorder, opts RunOptions) 
 	if opts.MaxDeprovisionPercent <= 0 {
 		opts.MaxDeprovisionPercent = 10
 	}
-	fr := &fullRun{e: e, rec: rec, opts: opts, nestings: map[string]*nesting{}}
-	for _, tg := range e.sortedTargets() {
-		if err := fr.planTarget(ctx, tg); err != nil {
-			if serr := fr.saveLinks(ctx); serr != nil {
-				e.log.Error("save links of a failed reconcile", "run", rec.run.ID, "err", serr)
-			}
-			return rec.finish(ctx, err), err
+	fr := &fullRun{e: e, rec: rec, opts: opts, groups: map[string]*tenantGroups{},
+		results: make(chan store.Result, 4*flushEvery), recorded: make(chan struct{})}
+	go func() {
+		defer close(fr.recorded)
+		for res := range fr.results {
+			rec.add(ctx, res)
 		}
-	}
-	if err := fr.saveLinks(ctx); err != nil {
+	}()
+	err := fr.plan(ctx)
+	close(fr.results)
+	<-fr.recorded
+	if err != nil {
 		return rec.finish(ctx, err), err
 	}
 
@@ -141,6 +153,19 @@ func (e *Engine) reconcile(ctx context.Context, rec *recorder, opts RunOptions) 
 	return rec.finish(ctx, nil), nil
 }
 
+// plan plans every target and saves the settled users' changed links.
+func (fr *fullRun) plan(ctx context.Context) error {
+	for _, tg := range fr.e.sortedTargets() {
+		if err := fr.planTarget(ctx, tg); err != nil {
+			if serr := fr.saveLinks(ctx); serr != nil {
+				fr.e.log.Error("save links of a failed reconcile", "run", fr.rec.run.ID, "err", serr)
+			}
+			return err
+		}
+	}
+	return fr.saveLinks(ctx)
+}
+
 type orphan struct {
 	target *Target
 	u      atlassian.User
@@ -159,30 +184,61 @@ func (e *Engine) sortedTargets() []*Target {
 	return out
 }
 
-// planTarget reads the target and plans every user of every tenant that
-// provisions into it.
-func (fr *fullRun) planTarget(ctx context.Context, tg *Target) error {
-	e := fr.e
-	accounts := map[string]atlassian.User{}
-	if err := tg.Dir.ListUsers(ctx, func(u atlassian.User) error {
-		accounts[strings.ToLower(u.Name)] = u
-		return nil
-	}); err != nil {
-		return fmt.Errorf("list users of %s: %w", tg.Name, err)
+// listWorkers is how many member lists of one target are read at once.
+const listWorkers = 4
+
+// readTarget reads the target's accounts and the memberships of every group
+// a tenant may touch (wanted, default, managed, exempt, admin): the account
+// list and the member lists at once, listWorkers of those at a time, so
+// that the target's answering and our decoding overlap.
+func (fr *fullRun) readTarget(ctx context.Context, tg *Target, tenants []*Tenant) (map[string]atlassian.User, map[string][]string, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		mu       sync.Mutex
+		first    error
+		wg       sync.WaitGroup
+		accounts = map[string]atlassian.User{}
+		memberOf = map[string][]string{} // lower username -> groups
+	)
+	fail := func(err error) {
+		mu.Lock()
+		if first == nil {
+			first = err
+			cancel()
+		}
+		mu.Unlock()
 	}
-	// Memberships of every group any tenant may touch: wanted, default or managed.
+	wg.Go(func() {
+		if err := tg.Dir.ListUsers(ctx, func(u atlassian.User) error {
+			accounts[strings.ToLower(u.Name)] = u
+			return nil
+		}); err != nil {
+			fail(fmt.Errorf("list users of %s: %w", tg.Name, err))
+		}
+	})
 	groups, err := tg.Dir.ListGroups(ctx)
 	if err != nil {
-		return fmt.Errorf("list groups of %s: %w", tg.Name, err)
+		fail(fmt.Errorf("list groups of %s: %w", tg.Name, err))
+		wg.Wait()
+		return nil, nil, first
 	}
-	memberOf := map[string][]string{} // lower username -> groups
-	var tenants []*Tenant
-	for _, t := range e.tenants {
-		for _, name := range t.Targets {
-			if name == tg.Name {
-				tenants = append(tenants, t)
+	names := make(chan string)
+	for range listWorkers {
+		wg.Go(func() {
+			for g := range names {
+				err := tg.Dir.ListMembers(ctx, g, func(u atlassian.User) error {
+					k := strings.ToLower(u.Name)
+					mu.Lock()
+					memberOf[k] = append(memberOf[k], g)
+					mu.Unlock()
+					return nil
+				})
+				if err != nil && atlassian.KindOf(err) != atlassian.NotFound {
+					fail(fmt.Errorf("list members of %s on %s: %w", g, tg.Name, err))
+				}
 			}
-		}
+		})
 	}
 	for _, g := range groups {
 		relevant := containsFold(adminGroups, g.Name)
@@ -192,16 +248,43 @@ func (fr *fullRun) planTarget(ctx context.Context, tg *Target) error {
 		if !relevant {
 			continue
 		}
-		if err := tg.Dir.ListMembers(ctx, g.Name, func(u atlassian.User) error {
-			k := strings.ToLower(u.Name)
-			memberOf[k] = append(memberOf[k], g.Name)
-			return nil
-		}); err != nil && atlassian.KindOf(err) != atlassian.NotFound {
-			return fmt.Errorf("list members of %s on %s: %w", g.Name, tg.Name, err)
+		select {
+		case names <- g.Name:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
 		}
 	}
+	close(names)
+	wg.Wait()
+	if first == nil && ctx.Err() != nil {
+		first = ctx.Err()
+	}
+	if first != nil {
+		return nil, nil, first
+	}
+	return accounts, memberOf, nil
+}
 
-	tp := &targetPlan{fr: fr, tg: tg, accounts: accounts, memberOf: memberOf, live: map[string]map[string]bool{}}
+// planTarget reads the target and plans every user of every tenant that
+// provisions into it.
+func (fr *fullRun) planTarget(ctx context.Context, tg *Target) error {
+	e := fr.e
+	var tenants []*Tenant
+	for _, t := range e.tenants {
+		for _, name := range t.Targets {
+			if name == tg.Name {
+				tenants = append(tenants, t)
+			}
+		}
+	}
+	accounts, memberOf, err := fr.readTarget(ctx, tg, tenants)
+	if err != nil {
+		return err
+	}
+
+	tp := &targetPlan{fr: fr, tg: tg, accounts: accounts, memberOf: memberOf}
 	if fr.opts.Orphans == "deactivate" {
 		tp.owned = map[string]bool{}
 	}
@@ -210,33 +293,30 @@ func (fr *fullRun) planTarget(ctx context.Context, tg *Target) error {
 			return err
 		}
 	}
-	// Users deleted in the IdP that still have an account we applied: the
-	// links of users the walk above did not see alive.
-	if err := e.st.ListLinks(ctx, tg.Name, func(l store.Link) error {
-		if l.Kind != store.KindUser || l.AppliedName == "" {
-			return nil
-		}
+	// Users deleted in the IdP that still have an account we applied.
+	stranded, err := e.st.StrandedLinks(ctx, tg.Name)
+	if err != nil {
+		return fmt.Errorf("read links of %s: %w", tg.Name, err)
+	}
+	for _, l := range stranded {
 		t := e.tenants[l.Tenant]
 		if t == nil {
-			return nil
-		}
-		if live, walked := tp.live[l.Tenant]; walked && live[l.ResourceID] {
-			return nil
+			continue
 		}
 		u, deleted, err := e.st.GetUserAny(ctx, l.Tenant, l.ResourceID)
-		if err != nil || !deleted {
-			if errors.Is(err, store.ErrNotFound) {
-				return nil
-			}
-			return err
+		if errors.Is(err, store.ErrNotFound) || (err == nil && !deleted) {
+			continue // never stored, or created since
 		}
-		groups, err := fr.idpGroups(ctx, t.Name, u)
+		if err != nil {
+			return fmt.Errorf("read links of %s: %w", tg.Name, err)
+		}
+		groups, err := fr.groupsOf(ctx, t.Name)
 		if err != nil {
 			return err
 		}
-		return tp.settle(ctx, e.planUser(t, tg, u, true, l, groups, accounts, memberOf))
-	}); err != nil {
-		return fmt.Errorf("read links of %s: %w", tg.Name, err)
+		if err := tp.settle(ctx, e.planUser(t, tg, u, true, l, groups.flatten(u.Groups), accounts, memberOf)); err != nil {
+			return err
+		}
 	}
 	if tp.owned != nil {
 		for k, u := range accounts {
@@ -254,63 +334,106 @@ type targetPlan struct {
 	tg       *Target
 	accounts map[string]atlassian.User
 	memberOf map[string][]string
-	// live holds, per tenant walked, the ids of its live users.
-	live map[string]map[string]bool
 	// owned holds the lower-case usernames the plans found; nil unless
 	// orphans are deactivated.
 	owned map[string]bool
 }
 
-// planTenant plans every live user of t, reading their links a batch at a
-// time.
+// userBatch is a batch of live users of a tenant and their links on the
+// target, by user id.
+type userBatch struct {
+	users []store.User
+	links map[string]store.Link
+}
+
+// planTenant plans every live user of t, a batch at a time: the users and
+// their links are read (and the attributes decoded) by a goroutine of its
+// own, one batch ahead of the planning.
 func (tp *targetPlan) planTenant(ctx context.Context, t *Tenant) error {
+	groups, err := tp.fr.groupsOf(ctx, t.Name)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	batches := make(chan userBatch, 1)
+	var readErr error
+	read := make(chan struct{})
+	go func() {
+		defer close(read)
+		defer close(batches)
+		readErr = tp.readUsers(ctx, t, batches)
+	}()
+	var planErr error
+	for b := range batches {
+		if planErr == nil {
+			if planErr = tp.planBatch(ctx, t, groups, b); planErr != nil {
+				cancel() // the reader stops; the loop drains what it sent
+			}
+		}
+	}
+	<-read
+	if planErr == nil {
+		planErr = readErr
+	}
+	if planErr != nil {
+		return fmt.Errorf("plan users of tenant %s: %w", t.Name, planErr)
+	}
+	return nil
+}
+
+// readUsers sends every live user of t, with its link, in batches.
+func (tp *targetPlan) readUsers(ctx context.Context, t *Tenant, batches chan<- userBatch) error {
 	e := tp.fr.e
-	live := map[string]bool{}
-	tp.live[t.Name] = live
-	batch := make([]store.User, 0, linkBatch)
-	plan := func() error {
-		ids := make([]string, len(batch))
-		for i, u := range batch {
+	send := func(users []store.User) error {
+		ids := make([]string, len(users))
+		for i, u := range users {
 			ids[i] = u.ID
 		}
 		links, err := e.st.GetLinks(ctx, tp.tg.Name, t.Name, ids)
 		if err != nil {
 			return fmt.Errorf("read links: %w", err)
 		}
-		byID := make(map[string]store.Link, len(links))
+		b := userBatch{users: users, links: make(map[string]store.Link, len(links))}
 		for _, l := range links {
-			byID[l.ResourceID] = l
+			b.links[l.ResourceID] = l
 		}
-		for _, u := range batch {
-			link, ok := byID[u.ID]
-			if !ok {
-				link = store.Link{Target: tp.tg.Name, Tenant: t.Name, ResourceID: u.ID, Kind: store.KindUser, State: store.LinkPending}
-			}
-			groups, err := tp.fr.idpGroups(ctx, t.Name, u)
-			if err != nil {
-				return err
-			}
-			if err := tp.settle(ctx, e.planUser(t, tp.tg, u, false, link, groups, tp.accounts, tp.memberOf)); err != nil {
-				return err
-			}
+		select {
+		case batches <- b:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
 		}
-		clear(batch) // the users' attributes are not kept past their plan
-		batch = batch[:0]
-		return nil
 	}
-	err := e.st.EachUser(ctx, t.Name, func(u store.User) error {
-		live[u.ID] = true
-		batch = append(batch, u)
-		if len(batch) == linkBatch {
-			return plan()
+	users := make([]store.User, 0, linkBatch)
+	err := e.st.EachUser(ctx, t.Name, false, func(u store.User) error {
+		users = append(users, u)
+		if len(users) < linkBatch {
+			return nil
 		}
-		return nil
+		full := users
+		users = make([]store.User, 0, linkBatch)
+		return send(full)
 	})
-	if err == nil && len(batch) > 0 {
-		err = plan()
+	if err == nil && len(users) > 0 {
+		err = send(users)
 	}
-	if err != nil {
-		return fmt.Errorf("plan users of tenant %s: %w", t.Name, err)
+	return err
+}
+
+// planBatch plans a batch of live users of t.
+func (tp *targetPlan) planBatch(ctx context.Context, t *Tenant, groups *tenantGroups, b userBatch) error {
+	e := tp.fr.e
+	for i, u := range b.users {
+		link, ok := b.links[u.ID]
+		if !ok {
+			link = store.Link{Target: tp.tg.Name, Tenant: t.Name, ResourceID: u.ID, Kind: store.KindUser, State: store.LinkPending}
+		}
+		u.Groups = groups.direct(u.ID)
+		if err := tp.settle(ctx, e.planUser(t, tp.tg, u, false, link, groups.flatten(u.Groups), tp.accounts, tp.memberOf)); err != nil {
+			return err
+		}
+		b.users[i] = store.User{} // its attributes are not kept past its plan
 	}
 	return nil
 }
@@ -332,7 +455,7 @@ func (tp *targetPlan) settle(ctx context.Context, pl planned) error {
 	switch {
 	case pl.p.keep:
 		// Lifecycle "keep": nothing is applied, whatever the brake says.
-		fr.rec.add(ctx, keptResult(pl))
+		fr.results <- keptResult(pl)
 		return nil
 	case pl.p.skip:
 		// Skips are recorded with the applies, so that a run the brake
@@ -348,7 +471,7 @@ func (tp *targetPlan) settle(ctx context.Context, pl planned) error {
 		return nil
 	}
 	res.Action = "unchanged"
-	fr.rec.add(ctx, res)
+	fr.results <- res
 	if !fr.opts.DryRun && !sameLink(link, pl.link) {
 		// No call to Atlassian, so no lock to hold while it is saved: the
 		// link only catches up with what the target has (a first run adopts
@@ -394,15 +517,33 @@ func sameLink(a, b store.Link) bool {
 		sameTime(a.LastLoginAt, b.LastLoginAt) && (a.Desired == nil) == (b.Desired == nil) && (a.Applied == nil) == (b.Applied == nil)
 }
 
+// document is the SCIM user as transform reads it: userDocument, built in
+// the user's own attribute map, which a full reconcile reads fresh for each
+// user and drops after its plan.
+func document(u store.User) map[string]any {
+	m := u.Attributes
+	if m == nil {
+		m = make(map[string]any, 4)
+	}
+	m["id"] = u.ID
+	m["userName"] = u.UserName
+	m["active"] = u.Active
+	if u.ExternalID != "" {
+		m["externalId"] = u.ExternalID
+	}
+	return m
+}
+
 func (e *Engine) planUser(t *Tenant, tg *Target, u store.User, deleted bool, link store.Link, idpGroups []string,
 	accounts map[string]atlassian.User, memberOf map[string][]string) planned {
 	pl := planned{t: t, tg: tg, id: u.ID, userName: u.UserName, deleted: deleted, link: link}
-	d, derr := t.Mapping.Desired(userDocument(u), idpGroups)
+	d, derr := t.Mapping.Desired(document(u), idpGroups)
 	if derr != nil {
 		pl.p = plan{skip: true, reason: derr.Error()}
 		return pl
 	}
 	applied := decodeAccount(link.Applied)
+	pl.applied = applied
 	// The account on the target now: found under the name we applied, else
 	// under the name we want.
 	var actual *account
@@ -519,8 +660,8 @@ func (e *Engine) applyPlan(ctx context.Context, dir Directory, pl planned) (stor
 		// Only memberships this tenant may manage are candidates for removal:
 		// hand-added memberships elsewhere are kept.
 		var ours []string
-		if applied := decodeAccount(link.Applied); applied != nil {
-			ours = applied.Groups
+		if pl.applied != nil {
+			ours = pl.applied.Groups
 		}
 		var groups []string
 		for _, g := range c.Groups {
@@ -537,12 +678,21 @@ func (e *Engine) applyPlan(ctx context.Context, dir Directory, pl planned) (stor
 	} else {
 		cur, err = a.present(ctx, cur, pl.p, &link)
 	}
-	link.Applied = encodeAccount(derefOr(cur))
+	if cur == nil || pl.applied == nil || !sameAccount(*cur, *pl.applied) {
+		// Else the link's document says it already (every full reconcile
+		// of a directory in step would encode it again otherwise).
+		link.Applied = encodeAccount(derefOr(cur))
+	}
 	link.AppliedName = ""
 	if cur != nil {
 		link.AppliedName = cur.Username
 	}
 	return res, link, err
+}
+
+func sameAccount(a, b account) bool {
+	return a.Present == b.Present && a.Username == b.Username && a.DisplayName == b.DisplayName && a.Email == b.Email &&
+		a.Active == b.Active && a.Deleted == b.Deleted && slices.Equal(a.Groups, b.Groups)
 }
 
 // errWouldWrite is probeDirectory's answer to every call.

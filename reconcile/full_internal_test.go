@@ -65,17 +65,21 @@ func TestFlattenAgreesWithIdpGroups(t *testing.T) {
 	}
 
 	e := &Engine{st: st}
-	fr := &fullRun{e: e, nestings: map[string]*nesting{}}
+	fr := &fullRun{e: e, groups: map[string]*tenantGroups{}}
+	tg, err := fr.groupsOf(ctx, "t")
+	if err != nil {
+		t.Fatal(err)
+	}
 	nested := 0
-	err = st.EachUser(ctx, "t", func(u store.User) error {
+	err = st.EachUser(ctx, "t", true, func(u store.User) error {
+		if d := cmp.Diff(u.Groups, tg.direct(u.ID)); d != "" {
+			t.Errorf("user %s: direct groups differ (-store +full reconcile):\n%s", u.UserName, d)
+		}
 		want, err := e.idpGroups(ctx, "t", u)
 		if err != nil {
 			return err
 		}
-		got, err := fr.idpGroups(ctx, "t", u)
-		if err != nil {
-			return err
-		}
+		got := tg.flatten(tg.direct(u.ID))
 		if d := cmp.Diff(want, got); d != "" {
 			t.Errorf("user %s: flattened groups differ (-idpGroups +full reconcile):\n%s", u.UserName, d)
 		}

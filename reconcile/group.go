@@ -108,90 +108,115 @@ func (e *Engine) groupInUse(ctx context.Context, target string, link store.Link)
 	return false, nil
 }
 
-// nesting is a tenant's group nesting read once (store GroupNesting), so a
-// full reconcile flattens every user's groups in memory instead of asking
-// the store level by level for each user.
-type nesting struct {
-	// parents holds, per group id, the ranks of the groups that directly
-	// contain it; a rank is the group's place in the store's display-name
-	// order, which is the order GroupsContaining answers in.
-	parents map[string][]int
-	nodes   []store.GroupNode
+// tenantGroups is every membership of a tenant, read once per full
+// reconcile (store GroupMembers), so that every user's groups, nested ones
+// flattened, come from memory instead of queries per user.
+type tenantGroups struct {
+	nodes []store.GroupNode // Users dropped once indexed
+	rank  map[string]int32  // group id -> index in nodes
+	// parents holds, per rank, the ranks of the groups directly containing
+	// that group; users, per user id, the ranks of its direct groups. A
+	// rank is the group's place in the store's display-name order, which is
+	// both User.Groups' order and the order GroupsContaining answers in.
+	parents [][]int32
+	users   map[string][]int32
 }
 
-func newNesting(nodes []store.GroupNode) *nesting {
-	n := &nesting{parents: map[string][]int{}, nodes: nodes}
-	rank := make(map[string]int, len(nodes))
-	for i, g := range nodes {
-		rank[g.ID] = i
+func newTenantGroups(nodes []store.GroupNode) *tenantGroups {
+	g := &tenantGroups{nodes: nodes, rank: make(map[string]int32, len(nodes)), parents: make([][]int32, len(nodes)),
+		users: map[string][]int32{}}
+	for i, n := range nodes {
+		g.rank[n.ID] = int32(i)
 	}
-	for _, g := range nodes {
-		for _, p := range g.Parents {
-			if r, ok := rank[p]; ok {
-				n.parents[g.ID] = append(n.parents[g.ID], r)
+	for i := range nodes {
+		n := &nodes[i]
+		for _, child := range n.Groups {
+			if r, ok := g.rank[child]; ok {
+				g.parents[r] = append(g.parents[r], int32(i))
 			}
 		}
-	}
-	return n
-}
-
-// idpGroups is Engine.idpGroups for a full reconcile: the same names in the
-// same order, from the tenant's nesting read once per run.
-func (fr *fullRun) idpGroups(ctx context.Context, tenant string, u store.User) ([]string, error) {
-	n := fr.nestings[tenant]
-	if n == nil {
-		nodes, err := fr.e.st.GroupNesting(ctx, tenant)
-		if err != nil {
-			return nil, fmt.Errorf("read the group nesting of tenant %s: %w", tenant, err)
+		// Ranks are visited in ascending order, so each user's list is
+		// sorted as it grows.
+		for _, u := range n.Users {
+			g.users[u] = append(g.users[u], int32(i))
 		}
-		n = newNesting(nodes)
-		fr.nestings[tenant] = n
+		n.Users, n.Groups = nil, nil
 	}
-	return n.flatten(u.Groups), nil
+	return g
 }
 
-// flatten returns the display names of the direct groups (as given, each id
-// once) followed by the groups that contain them, level by level, each
-// level in display-name order, up to 32 levels: what Engine.idpGroups
-// computes with GroupsContaining.
-func (n *nesting) flatten(direct []store.GroupRef) []string {
+// direct returns the user's direct groups as User.Groups lists them.
+func (g *tenantGroups) direct(userID string) []store.GroupRef {
+	ranks := g.users[userID]
+	if len(ranks) == 0 {
+		return nil
+	}
+	refs := make([]store.GroupRef, len(ranks))
+	for i, r := range ranks {
+		refs[i] = store.GroupRef{ID: g.nodes[r].ID, DisplayName: g.nodes[r].DisplayName}
+	}
+	return refs
+}
+
+// groupsOf returns the tenant's memberships, read on first use in the run.
+func (fr *fullRun) groupsOf(ctx context.Context, tenant string) (*tenantGroups, error) {
+	if g := fr.groups[tenant]; g != nil {
+		return g, nil
+	}
+	nodes, err := fr.e.st.GroupMembers(ctx, tenant)
+	if err != nil {
+		return nil, fmt.Errorf("read the groups of tenant %s: %w", tenant, err)
+	}
+	g := newTenantGroups(nodes)
+	fr.groups[tenant] = g
+	return g, nil
+}
+
+// flatten is Engine.idpGroups from memory: the display names of the direct
+// groups (as given, each id once) followed by the groups that contain them,
+// level by level, each level in display-name order, up to 32 levels.
+func (g *tenantGroups) flatten(direct []store.GroupRef) []string {
 	if len(direct) == 0 {
 		return nil
 	}
 	names := make([]string, 0, len(direct))
 	nested := false
-	for i, g := range direct {
-		if slices.ContainsFunc(direct[:i], func(x store.GroupRef) bool { return x.ID == g.ID }) {
+	for i, d := range direct {
+		if slices.ContainsFunc(direct[:i], func(x store.GroupRef) bool { return x.ID == d.ID }) {
 			continue
 		}
-		names = append(names, g.DisplayName)
-		nested = nested || len(n.parents[g.ID]) > 0
+		names = append(names, d.DisplayName)
+		if r, ok := g.rank[d.ID]; ok && len(g.parents[r]) > 0 {
+			nested = true
+		}
 	}
 	if !nested {
 		return names // the common case: no direct group is inside another
 	}
 	seen := map[string]bool{}
-	var frontier []string
-	for _, g := range direct {
-		if !seen[g.ID] {
-			seen[g.ID] = true
-			frontier = append(frontier, g.ID)
+	var frontier []int32
+	for _, d := range direct {
+		if !seen[d.ID] {
+			seen[d.ID] = true
+			if r, ok := g.rank[d.ID]; ok {
+				frontier = append(frontier, r)
+			}
 		}
 	}
 	for depth := 0; len(frontier) > 0 && depth < 32; depth++ {
-		var ranks []int
-		for _, id := range frontier {
-			ranks = append(ranks, n.parents[id]...)
+		var ranks []int32
+		for _, r := range frontier {
+			ranks = append(ranks, g.parents[r]...)
 		}
 		slices.Sort(ranks)
 		ranks = slices.Compact(ranks)
 		frontier = frontier[:0]
 		for _, r := range ranks {
-			p := n.nodes[r]
+			p := g.nodes[r]
 			if !seen[p.ID] {
 				seen[p.ID] = true
 				names = append(names, p.DisplayName)
-				frontier = append(frontier, p.ID)
+				frontier = append(frontier, r)
 			}
 		}
 	}

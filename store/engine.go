@@ -183,17 +183,19 @@ type EngineStore interface {
 	// Bulk reads and writes for a full reconcile, which visits every user
 	// of every tenant: one call per page or per batch instead of one per user.
 
-	// EachUser calls fn for every live user of tenant, with its Groups as
-	// GetUser returns them, in creation order, and stops at fn's first
-	// error (returned as is). No read transaction stays open while fn runs,
-	// so fn may write; a user created during the walk may or may not be seen.
-	EachUser(ctx context.Context, tenant string, fn func(User) error) error
-	// GroupNesting returns every live group of tenant with the ids of the
-	// live groups that directly contain it (sorted), ordered by display name
-	// case-insensitively, then as is, then by id: what a caller needs to
-	// flatten nested groups in memory instead of asking GroupsContaining
-	// level by level for each user.
-	GroupNesting(ctx context.Context, tenant string) ([]GroupNode, error)
+	// EachUser calls fn for every live user of tenant in creation order,
+	// with its Groups as GetUser returns them if withGroups (else Groups is
+	// nil: GroupMembers reads every membership at once, for much less), and
+	// stops at fn's first error (returned as is). No read transaction stays
+	// open while fn runs, so fn may write; a user created during the walk
+	// may or may not be seen.
+	EachUser(ctx context.Context, tenant string, withGroups bool, fn func(User) error) error
+	// GroupMembers returns every live group of tenant with the ids of its
+	// direct members, users and groups apart, each list sorted; the groups
+	// are ordered by display name case-insensitively, then as is, then by
+	// id (the order of User.Groups): what a caller needs to know every
+	// user's groups, nested ones flattened, without a query per user.
+	GroupMembers(ctx context.Context, tenant string) ([]GroupNode, error)
 	// GetLinks returns the links on target of tenant's resources whose ids
 	// are in ids (the ones that exist, each once), ordered by resource id.
 	GetLinks(ctx context.Context, target, tenant string, ids []string) ([]Link, error)
@@ -201,6 +203,12 @@ type EngineStore interface {
 	// transaction: all or nothing. An invalid link fails the whole call
 	// before anything is written.
 	PutLinks(ctx context.Context, links []Link) error
+	// StrandedLinks returns the user links on target that record an
+	// applied account (AppliedName not empty) while their resource is not
+	// a live user of their tenant (deleted, or never stored), ordered by
+	// tenant and resource id: where a full reconcile finds users deleted
+	// in the IdP, without looking up every user that has a link.
+	StrandedLinks(ctx context.Context, target string) ([]Link, error)
 }
 
 // LoginRecorder records login events (POST /api/v1/login-events) on the
@@ -256,11 +264,12 @@ type JobSettler interface {
 	SettleJobs(ctx context.Context, outcomes []JobOutcome) error
 }
 
-// GroupNode is a live group and the live groups that directly contain it
-// (see EngineStore.GroupNesting).
+// GroupNode is a live group and its direct members (see
+// EngineStore.GroupMembers).
 type GroupNode struct {
 	ID          string
 	DisplayName string
-	// Parents are the ids of the groups that have this group as a member.
-	Parents []string
+	// Users and Groups are the ids of the group's direct members.
+	Users  []string
+	Groups []string
 }

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 
@@ -9,26 +10,36 @@ import (
 )
 
 // Bulk reads and writes for a full reconcile: one statement per page of
-// users, one for the whole group nesting of a tenant, one per batch of
-// links, one transaction for many link writes.
+// users, one for every membership of a tenant, one per batch of links, one
+// transaction for many link writes, one statement for the links of users
+// that are gone.
 
 // userPage is how many users EachUser reads per statement.
 const userPage = 500
 
 // eachUserSQL reads the live users of a tenant after a seq, in seq order,
 // through users_tenant_seq (a range of the partial index, not an OFFSET
-// that walks every row before the page).
-const eachUserSQL = `SELECT ` + userReadCols + ` FROM users
+// that walks every row before the page); cols is userCols or userReadCols.
+func eachUserSQL(cols string) string {
+	return `SELECT ` + cols + ` FROM users
 	WHERE users.tenant = ?1 AND users.deleted_at IS NULL AND users.seq > ?2
 	ORDER BY users.seq LIMIT ?3`
+}
+
+var (
+	eachUserGroupsSQL = eachUserSQL(userReadCols)
+	eachUserOnlySQL   = eachUserSQL(userCols)
+)
 
 // EachUser calls fn for every live user of tenant in creation order; see
 // store.EngineStore. Each page is read in one statement and decoded before
-// fn sees any of it, so no read is open while fn runs.
-func (d *DB) EachUser(ctx context.Context, tenant string, fn func(store.User) error) error {
+// fn sees any of it, so no read is open while fn runs. Without withGroups
+// the statement skips the per-user groups subquery, which is most of its
+// cost.
+func (d *DB) EachUser(ctx context.Context, tenant string, withGroups bool, fn func(store.User) error) error {
 	var after int64
 	for {
-		page, err := d.userPageAfter(ctx, tenant, after)
+		page, err := d.userPageAfter(ctx, tenant, withGroups, after)
 		if err != nil {
 			return fmt.Errorf("users of tenant %q: %w", tenant, err)
 		}
@@ -48,19 +59,23 @@ func (d *DB) EachUser(ctx context.Context, tenant string, fn func(store.User) er
 	}
 }
 
-func (d *DB) userPageAfter(ctx context.Context, tenant string, after int64) ([]userRow, error) {
+func (d *DB) userPageAfter(ctx context.Context, tenant string, withGroups bool, after int64) ([]userRow, error) {
 	bctx, err := bounded(ctx)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := d.r.QueryContext(bctx, eachUserSQL, tenant, after, userPage)
+	query, scan := eachUserOnlySQL, scanUser
+	if withGroups {
+		query, scan = eachUserGroupsSQL, func(s scanner) (userRow, error) { return scanUserRead(s) }
+	}
+	rows, err := d.r.QueryContext(bctx, query, tenant, after, userPage)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	page := make([]userRow, 0, userPage)
 	for rows.Next() {
-		r, err := scanUserRead(rows)
+		r, err := scan(rows)
 		if err != nil {
 			return nil, err
 		}
@@ -69,30 +84,30 @@ func (d *DB) userPageAfter(ctx context.Context, tenant string, after int64) ([]u
 	return page, rows.Err()
 }
 
-// groupNestingSQL lists the live groups of a tenant, each with one row per
-// group that has it as a member (members_member), or one row with a NULL
-// parent when none does.
-const groupNestingSQL = `SELECT g.id, g.display_name, m.group_id
-	FROM groups g LEFT JOIN members m ON m.member_id = g.id
+// groupMembersSQL lists the live groups of a tenant in User.Groups order,
+// each with one row per direct member (the members primary key, so in id
+// order), or one row with NULLs when it has none.
+const groupMembersSQL = `SELECT g.id, g.display_name, m.member_id, m.member_kind
+	FROM groups g LEFT JOIN members m ON m.group_id = g.id
 	WHERE g.tenant = ?1 AND g.deleted_at IS NULL
-	ORDER BY g.display_name_fold, g.display_name, g.id, m.group_id`
+	ORDER BY g.display_name_fold, g.display_name, g.id, m.member_id`
 
-// GroupNesting returns every live group of tenant with its direct parents;
+// GroupMembers returns every live group of tenant with its direct members;
 // see store.EngineStore.
-func (d *DB) GroupNesting(ctx context.Context, tenant string) ([]store.GroupNode, error) {
-	nodes, err := d.groupNesting(ctx, tenant)
+func (d *DB) GroupMembers(ctx context.Context, tenant string) ([]store.GroupNode, error) {
+	nodes, err := d.groupMembers(ctx, tenant)
 	if err != nil {
-		return nil, fmt.Errorf("group nesting of tenant %q: %w", tenant, err)
+		return nil, fmt.Errorf("group members of tenant %q: %w", tenant, err)
 	}
 	return nodes, nil
 }
 
-func (d *DB) groupNesting(ctx context.Context, tenant string) ([]store.GroupNode, error) {
+func (d *DB) groupMembers(ctx context.Context, tenant string) ([]store.GroupNode, error) {
 	bctx, err := bounded(ctx)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := d.r.QueryContext(bctx, groupNestingSQL, tenant)
+	rows, err := d.r.QueryContext(bctx, groupMembersSQL, tenant)
 	if err != nil {
 		return nil, err
 	}
@@ -100,43 +115,25 @@ func (d *DB) groupNesting(ctx context.Context, tenant string) ([]store.GroupNode
 	var nodes []store.GroupNode
 	for rows.Next() {
 		var (
-			id, name string
-			parent   *string
+			id, name     string
+			member, kind sql.NullString
 		)
-		if err := rows.Scan(&id, &name, &parent); err != nil {
+		if err := rows.Scan(&id, &name, &member, &kind); err != nil {
 			return nil, err
 		}
 		if n := len(nodes); n == 0 || nodes[n-1].ID != id {
 			nodes = append(nodes, store.GroupNode{ID: id, DisplayName: name})
 		}
-		if parent != nil {
-			n := &nodes[len(nodes)-1]
-			n.Parents = append(n.Parents, *parent)
+		n := &nodes[len(nodes)-1]
+		switch {
+		case !member.Valid:
+		case store.ResourceKind(kind.String) == store.KindGroup:
+			n.Groups = append(n.Groups, member.String)
+		default:
+			n.Users = append(n.Users, member.String)
 		}
 	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	// A members row always names a live group (deleting a group deletes
-	// its rows, and ids are unique across tenants), so every parent is one
-	// of the nodes; this keeps the promise should that ever change.
-	live := make(map[string]bool, len(nodes))
-	for _, n := range nodes {
-		live[n.ID] = true
-	}
-	for i := range nodes {
-		ps := nodes[i].Parents[:0]
-		for _, p := range nodes[i].Parents {
-			if live[p] {
-				ps = append(ps, p)
-			}
-		}
-		if len(ps) == 0 {
-			ps = nil
-		}
-		nodes[i].Parents = ps
-	}
-	return nodes, nil
+	return nodes, rows.Err()
 }
 
 // getLinksSQL looks each id up by primary key: the IN list (deduplicated
@@ -207,4 +204,42 @@ func (d *DB) PutLinks(ctx context.Context, links []store.Link) error {
 		return fmt.Errorf("put %d links: %w", len(links), err)
 	}
 	return nil
+}
+
+// strandedLinksSQL finds user links whose user is not live: a scan of the
+// target's links with one lookup in users (by id, unique) each.
+const strandedLinksSQL = `SELECT ` + linkCols + ` FROM links
+	WHERE target = ?1 AND kind = 'User' AND applied_name != ''
+		AND NOT EXISTS (SELECT 1 FROM users u WHERE u.id = links.resource_id AND u.tenant = links.tenant AND u.deleted_at IS NULL)
+	ORDER BY tenant, resource_id`
+
+// StrandedLinks returns the user links on target whose user is not live;
+// see store.EngineStore.
+func (d *DB) StrandedLinks(ctx context.Context, target string) ([]store.Link, error) {
+	links, err := d.strandedLinks(ctx, target)
+	if err != nil {
+		return nil, fmt.Errorf("stranded links of %s: %w", target, err)
+	}
+	return links, nil
+}
+
+func (d *DB) strandedLinks(ctx context.Context, target string) ([]store.Link, error) {
+	bctx, err := bounded(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := d.r.QueryContext(bctx, strandedLinksSQL, target)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []store.Link
+	for rows.Next() {
+		l, err := scanLink(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, l)
+	}
+	return out, rows.Err()
 }

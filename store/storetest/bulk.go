@@ -3,6 +3,7 @@ package storetest
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 
@@ -11,14 +12,15 @@ import (
 	"github.com/scimbridge/scimbridge/store"
 )
 
-// The bulk reads and writes a full reconcile uses: EachUser, GroupNesting,
-// GetLinks and PutLinks.
+// The bulk reads and writes a full reconcile uses: EachUser, GroupMembers,
+// GetLinks, PutLinks and StrandedLinks.
 
 func testBulk(t *testing.T, s EngineStore, c *clock) {
 	t.Run("EachUser", func(t *testing.T) { testEachUser(t, s) })
-	t.Run("GroupNesting", func(t *testing.T) { testGroupNesting(t, s) })
+	t.Run("GroupMembers", func(t *testing.T) { testGroupMemberLists(t, s) })
 	t.Run("GetLinks", func(t *testing.T) { testGetLinks(t, s) })
 	t.Run("PutLinks", func(t *testing.T) { testPutLinks(t, s, c) })
+	t.Run("StrandedLinks", func(t *testing.T) { testStrandedLinks(t, s) })
 }
 
 func testEachUser(t *testing.T, s EngineStore) {
@@ -57,13 +59,18 @@ func testEachUser(t *testing.T, s EngineStore) {
 		t.Fatal(err)
 	}
 
-	var got []store.User
-	if err := s.EachUser(ctx, "each", func(u store.User) error {
-		got = append(got, u)
-		return nil
-	}); err != nil {
-		t.Fatalf("EachUser: %v", err)
+	each := func(withGroups bool) []store.User {
+		t.Helper()
+		var got []store.User
+		if err := s.EachUser(ctx, "each", withGroups, func(u store.User) error {
+			got = append(got, u)
+			return nil
+		}); err != nil {
+			t.Fatalf("EachUser: %v", err)
+		}
+		return got
 	}
+	got := each(true)
 	// Same users, same order, same fields (groups included) as ListUsers.
 	if d := cmp.Diff(want, got, cmpOpts...); d != "" {
 		t.Errorf("EachUser differs from ListUsers (-want +got):\n%s", d)
@@ -76,10 +83,17 @@ func testEachUser(t *testing.T, s EngineStore) {
 			t.Errorf("user %s groups = %+v, want [g]", u.UserName, u.Groups)
 		}
 	}
+	// Without groups: the same but Groups.
+	for i := range want {
+		want[i].Groups = nil
+	}
+	if d := cmp.Diff(want, each(false)); d != "" {
+		t.Errorf("EachUser without groups differs from ListUsers without groups (-want +got):\n%s", d)
+	}
 
 	// fn may write while the walk goes on; each user is still seen once.
 	seen := map[string]int{}
-	err = s.EachUser(ctx, "each", func(u store.User) error {
+	err = s.EachUser(ctx, "each", false, func(u store.User) error {
 		seen[u.ID]++
 		if len(seen)%250 == 0 {
 			_, err := s.UpdateUser(ctx, "each", u.ID, func(x *store.User) error { x.Active = !x.Active; return nil })
@@ -101,45 +115,66 @@ func testEachUser(t *testing.T, s EngineStore) {
 
 	// fn's error stops the walk and comes back as is.
 	calls := 0
-	err = s.EachUser(ctx, "each", func(store.User) error { calls++; return errSentinel })
+	err = s.EachUser(ctx, "each", true, func(store.User) error { calls++; return errSentinel })
 	if !errors.Is(err, errSentinel) || calls != 1 {
 		t.Errorf("EachUser with a failing fn: %v after %d calls, want errSentinel after 1", err, calls)
 	}
-	if err := s.EachUser(ctx, "nobody", func(store.User) error { return errSentinel }); err != nil {
+	if err := s.EachUser(ctx, "nobody", true, func(store.User) error { return errSentinel }); err != nil {
 		t.Errorf("EachUser of an empty tenant: %v", err)
 	}
 }
 
-func testGroupNesting(t *testing.T, s EngineStore) {
+func testGroupMemberLists(t *testing.T, s EngineStore) {
 	ctx := t.Context()
 	u := createUser(t, s, store.User{Tenant: "nest", UserName: "u"})
-	leaf := createGroup(t, s, store.Group{Tenant: "nest", DisplayName: "leaf", Members: refs(u.ID)})
-	mid := createGroup(t, s, store.Group{Tenant: "nest", DisplayName: "Mid", Members: refs(leaf.ID)})
+	v := createUser(t, s, store.User{Tenant: "nest", UserName: "v"})
+	gone := createUser(t, s, store.User{Tenant: "nest", UserName: "gone"})
+	leaf := createGroup(t, s, store.Group{Tenant: "nest", DisplayName: "leaf", Members: refs(u.ID, v.ID, gone.ID)})
+	mid := createGroup(t, s, store.Group{Tenant: "nest", DisplayName: "Mid", Members: refs(leaf.ID, v.ID)})
 	top := createGroup(t, s, store.Group{Tenant: "nest", DisplayName: "top", Members: refs(mid.ID, leaf.ID)})
 	alone := createGroup(t, s, store.Group{Tenant: "nest", DisplayName: "alone"})
-	dead := createGroup(t, s, store.Group{Tenant: "nest", DisplayName: "dead", Members: refs(top.ID)})
+	dead := createGroup(t, s, store.Group{Tenant: "nest", DisplayName: "dead", Members: refs(top.ID, u.ID)})
 	if err := s.DeleteGroup(ctx, "nest", dead.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteUser(ctx, "nest", gone.ID); err != nil {
 		t.Fatal(err)
 	}
 	createGroup(t, s, store.Group{Tenant: "other", DisplayName: "elsewhere"})
 
-	got, err := s.GroupNesting(ctx, "nest")
+	got, err := s.GroupMembers(ctx, "nest")
 	if err != nil {
-		t.Fatalf("GroupNesting: %v", err)
+		t.Fatalf("GroupMembers: %v", err)
 	}
-	// Ordered by display name case-insensitively; the deleted group is
-	// neither a node nor a parent any more.
+	// Ordered by display name case-insensitively; deleted groups and users
+	// are neither nodes nor members.
 	want := []store.GroupNode{
 		{ID: alone.ID, DisplayName: "alone"},
-		{ID: leaf.ID, DisplayName: "leaf", Parents: sorted(mid.ID, top.ID)},
-		{ID: mid.ID, DisplayName: "Mid", Parents: []string{top.ID}},
-		{ID: top.ID, DisplayName: "top"},
+		{ID: leaf.ID, DisplayName: "leaf", Users: sorted(u.ID, v.ID)},
+		{ID: mid.ID, DisplayName: "Mid", Users: []string{v.ID}, Groups: []string{leaf.ID}},
+		{ID: top.ID, DisplayName: "top", Groups: sorted(mid.ID, leaf.ID)},
 	}
 	if d := cmp.Diff(want, got, cmpOpts...); d != "" {
-		t.Errorf("GroupNesting (-want +got):\n%s", d)
+		t.Errorf("GroupMembers (-want +got):\n%s", d)
 	}
-	if got, err := s.GroupNesting(ctx, "nobody"); err != nil || len(got) != 0 {
-		t.Errorf("GroupNesting of an empty tenant = %+v, %v", got, err)
+	// The users' groups agree with GetUser's, order included.
+	for _, id := range []string{u.ID, v.ID} {
+		user, err := s.GetUser(ctx, "nest", id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var fromNodes []store.GroupRef
+		for _, n := range got {
+			if slices.Contains(n.Users, id) {
+				fromNodes = append(fromNodes, store.GroupRef{ID: n.ID, DisplayName: n.DisplayName})
+			}
+		}
+		if d := cmp.Diff(user.Groups, fromNodes, cmpOpts...); d != "" {
+			t.Errorf("user %s: GetUser's groups vs GroupMembers' (-GetUser +GroupMembers):\n%s", user.UserName, d)
+		}
+	}
+	if got, err := s.GroupMembers(ctx, "nobody"); err != nil || len(got) != 0 {
+		t.Errorf("GroupMembers of an empty tenant = %+v, %v", got, err)
 	}
 }
 
@@ -234,5 +269,50 @@ func testPutLinks(t *testing.T, s EngineStore, c *clock) {
 	}
 	if err := s.PutLinks(ctx, nil); err != nil {
 		t.Errorf("PutLinks(nil): %v", err)
+	}
+}
+
+func testStrandedLinks(t *testing.T, s EngineStore) {
+	ctx := t.Context()
+	live := createUser(t, s, store.User{Tenant: "t1", UserName: "live"})
+	gone := createUser(t, s, store.User{Tenant: "t1", UserName: "gone"})
+	if err := s.DeleteUser(ctx, "t1", gone.ID); err != nil {
+		t.Fatal(err)
+	}
+	other := createUser(t, s, store.User{Tenant: "t2", UserName: "other"})
+	g := createGroup(t, s, store.Group{Tenant: "t1", DisplayName: "g"})
+	link := func(tenant, id string, kind store.ResourceKind, applied string) {
+		putLink(t, s, store.Link{Target: "strand", Tenant: tenant, ResourceID: id, Kind: kind, AppliedName: applied, State: store.LinkActive})
+	}
+	link("t1", live.ID, store.KindUser, "live")   // live: not stranded
+	link("t1", gone.ID, store.KindUser, "gone")   // deleted user
+	link("t1", "never", store.KindUser, "never")  // never stored
+	link("t1", other.ID, store.KindUser, "other") // a live user, but of another tenant
+	link("t2", other.ID, store.KindUser, "other") // live in its own tenant
+	link("t1", "nothing", store.KindUser, "")     // nothing applied
+	link("t1", g.ID, store.KindGroup, "g")        // a group
+	putLink(t, s, store.Link{Target: "conf", Tenant: "t1", ResourceID: gone.ID, Kind: store.KindUser, AppliedName: "gone",
+		State: store.LinkActive}) // another target
+
+	got, err := s.StrandedLinks(ctx, "strand")
+	if err != nil {
+		t.Fatalf("StrandedLinks: %v", err)
+	}
+	var keys []string
+	for _, l := range got {
+		keys = append(keys, l.Tenant+"/"+l.ResourceID)
+	}
+	want := []string{"t1/" + gone.ID, "t1/never", "t1/" + other.ID}
+	slices.Sort(want)
+	if d := cmp.Diff(want, keys); d != "" {
+		t.Errorf("StrandedLinks (-want +got):\n%s", d)
+	}
+	if len(got) > 0 {
+		if d := cmp.Diff(getLink(t, s, "strand", got[0].Tenant, got[0].ResourceID), got[0]); d != "" {
+			t.Errorf("StrandedLinks differs from GetLink (-GetLink +StrandedLinks):\n%s", d)
+		}
+	}
+	if got, err := s.StrandedLinks(ctx, "none"); err != nil || len(got) != 0 {
+		t.Errorf("StrandedLinks of an empty target = %+v, %v", got, err)
 	}
 }
