@@ -53,6 +53,7 @@ type env struct {
 	emu     *atlassiantest.Emulator
 	meter   *meter
 	st      *sqlite.DB
+	est     *engineStore // st as the engine uses it, counting its writes
 	engine  *reconcile.Engine
 	scimURL string // base URL of the tenant, .../scim/v2/bench
 	token   string // the tenant's SCIM bearer token
@@ -123,7 +124,8 @@ func newEnv(ctx context.Context, o envOptions) (_ *env, err error) {
 	if err != nil {
 		return nil, err
 	}
-	e.engine, err = reconcile.New(e.st, engineTenants(cfg), tgs, reconcile.Options{Logger: o.log, Workers: o.workers})
+	e.est = newEngineStore(e.st)
+	e.engine, err = reconcile.New(e.est, engineTenants(cfg), tgs, reconcile.Options{Logger: o.log, Workers: o.workers})
 	if err != nil {
 		return nil, err
 	}

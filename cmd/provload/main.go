@@ -292,6 +292,7 @@ func runLoadPhase(ctx context.Context, o options, dir string, log *slog.Logger, 
 	}
 	fmt.Fprintf(out, "  calls made %d (2xx %d, 429 %d, other %d): %s\n", res.calls.total(), res.calls.count("2xx"),
 		res.calls.count("429"), res.calls.count("other"), strings.Join(res.calls.rows(), ", "))
+	fmt.Fprintf(out, "  engine store writes: %s\n", res.writes)
 	fmt.Fprintf(out, "  emulator idle (no call for > %s): %d times, %s in all\n", idleGap, res.idleGaps, secString(res.idle))
 	fmt.Fprintf(out, "  CPU %s for %s wall = %.2f cores; calls ok per s %.0f; load average now %s\n", secString(res.cpu),
 		secString(res.wall), res.cpu.Seconds()/res.wall.Seconds(), float64(res.calls.count("2xx"))/res.total.Seconds(), loadAvg())

@@ -139,7 +139,7 @@ func TestRunSmall(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"SCIM 201 -> user created", "2 calls = 1.00 per change", "0 calls = 0.00 per change",
-		"calls needed 24", "engine workers, wall-clock samples"} {
+		"calls needed 24", "engine workers, wall-clock samples", "engine store writes: "} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}

@@ -195,6 +195,7 @@ type loadResult struct {
 	usersPushed, groupsPushed time.Duration // from the first push
 	total                     time.Duration // first push to the last successful write in the emulator
 	calls                     callCounts
+	writes                    string        // the engine's store writes (engineStore.summary)
 	cpu                       time.Duration // user+sys CPU of this process during the phase
 	idleGaps                  int           // silences of more than idleGap between emulator calls
 	idle                      time.Duration // their total
@@ -266,6 +267,7 @@ func parallel(ctx context.Context, c, n int, fn func(i int) error) error {
 func measureLoad(ctx context.Context, e *env, c *scimClient, s loadSpec, progress io.Writer, every, timeout time.Duration) (loadResult, error) {
 	res := loadResult{spec: s}
 	e.meter.reset()
+	e.est.reset()
 	ids := make([]string, s.users)
 	cpu0 := cpuTime()
 	start := time.Now()
@@ -337,6 +339,7 @@ func measureLoad(ctx context.Context, e *env, c *scimClient, s loadSpec, progres
 	res.cpu = cpuTime() - cpu0
 	res.total = time.Unix(0, e.meter.lastWrite.Load()).Sub(start)
 	res.calls = e.meter.snapshot()
+	res.writes = e.est.summary()
 	res.idleGaps, res.idle = e.meter.idle()
 	return res, nil
 }
