@@ -9,7 +9,7 @@
 //
 //	reconbench [--users 100000] [--groups 2000] [--groups-per-user 2] [--page 0]
 //	           [--jira-version 9.12.0] [--runs 2] [--dir DIR]
-//	           [--cpuprofile FILE] [--memprofile FILE] [--in-process-emulator]
+//	           [--cpuprofile FILE] [--memprofile FILE] [--profile-run N] [--in-process-emulator]
 //
 // The emulator runs as a child process (this same binary with
 // --serve-emulator) so that its memory does not count in the figures;
@@ -74,7 +74,7 @@ type options struct {
 	inProcess   bool
 	serveEmu    bool
 	seedWorkers int
-	whatIf      []string
+	profileRun  int
 }
 
 func parse(args []string, out io.Writer) (options, error) {
@@ -93,8 +93,7 @@ func parse(args []string, out io.Writer) (options, error) {
 	fs.BoolVar(&o.inProcess, "in-process-emulator", false, "serve the emulator from this process (its memory then counts)")
 	fs.BoolVar(&o.serveEmu, "serve-emulator", false, "internal: be the emulator process of a benchmark")
 	fs.IntVar(&o.seedWorkers, "seed-workers", 16, "concurrent writers while seeding the store")
-	whatIf := fs.String("what-if", "", "comma-separated experiments that take a suspected cost away: "+
-		whatIfGroupsQuery+", "+whatIfSkipLinks+" (see whatif.go)")
+	fs.IntVar(&o.profileRun, "profile-run", 0, "profile only this run (1-based; 0: the CPU profile covers every run, the heap profile the last)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -104,11 +103,8 @@ func parse(args []string, out io.Writer) (options, error) {
 	if err := o.d.validate(); err != nil {
 		return o, err
 	}
-	if *whatIf != "" {
-		o.whatIf = strings.Split(*whatIf, ",")
-	}
-	if o.runs < 1 || o.page < 0 || o.seedWorkers < 1 {
-		return o, errors.New("--runs and --seed-workers must be at least 1, --page at least 0")
+	if o.runs < 1 || o.page < 0 || o.seedWorkers < 1 || o.profileRun < 0 || o.profileRun > o.runs {
+		return o, errors.New("--runs and --seed-workers must be at least 1, --page at least 0, --profile-run between 0 and --runs")
 	}
 	return o, nil
 }
@@ -223,41 +219,44 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	var engStore reconcile.Store = st
-	var wi *whatIfStore
-	if len(o.whatIf) > 0 {
-		if wi, err = newWhatIfStore(st, dbPath, o.whatIf); err != nil {
-			return err
-		}
-		defer wi.close()
-		engStore = wi
-		fmt.Fprintf(out, "what-if experiments: %s\n", strings.Join(o.whatIf, ", "))
-	}
-	eng, err := reconcile.New(engStore, []reconcile.Tenant{t},
+	eng, err := reconcile.New(st, []reconcile.Tenant{t},
 		[]reconcile.Target{{Name: "jira", Dir: client, ApplicationKeys: []string{"jira-software"}}},
 		reconcile.Options{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		return err
 	}
 
+	var cpuFile *os.File
 	if o.cpuProfile != "" {
-		f, err := os.Create(o.cpuProfile)
-		if err != nil {
+		if cpuFile, err = os.Create(o.cpuProfile); err != nil {
 			return err
 		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+		defer cpuFile.Close()
 	}
+	profiling := false
+	defer func() {
+		if profiling {
+			pprof.StopCPUProfile()
+		}
+	}()
 	hc := &http.Client{Timeout: time.Minute}
 	for i := 1; i <= o.runs; i++ {
+		profiled := o.profileRun == 0 || o.profileRun == i
+		if cpuFile != nil && profiled && !profiling {
+			if err := pprof.StartCPUProfile(cpuFile); err != nil {
+				return err
+			}
+			profiling = true
+		}
 		var heapProfile *bytes.Buffer
-		if o.memProfile != "" {
+		if o.memProfile != "" && profiled {
 			heapProfile = &bytes.Buffer{}
 		}
 		fig, err := measure(ctx, eng, hc, emu.url, heapProfile)
+		if profiling && o.profileRun == i {
+			pprof.StopCPUProfile()
+			profiling = false
+		}
 		if err != nil {
 			return fmt.Errorf("run %d: %w", i, err)
 		}
@@ -271,9 +270,6 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 			label = "first: adopts accounts, writes links"
 		}
 		fig.print(out, i, label)
-		if wi != nil && wi.skipLinks {
-			fmt.Fprintf(out, "  what-if: %d unchanged link writes skipped\n", wi.skippedLinks())
-		}
 	}
 	return nil
 }

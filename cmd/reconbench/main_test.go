@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -17,7 +18,6 @@ import (
 	"github.com/scimbridge/scimbridge/atlassian/atlassiantest"
 	"github.com/scimbridge/scimbridge/atlassian/jira"
 	"github.com/scimbridge/scimbridge/reconcile"
-	"github.com/scimbridge/scimbridge/store"
 	"github.com/scimbridge/scimbridge/store/sqlite"
 )
 
@@ -56,6 +56,8 @@ func TestParseRefusesBadFlags(t *testing.T) {
 		{"--runs", "0"},
 		{"--page", "-1"},
 		{"--seed-workers", "0"},
+		{"--profile-run", "3"}, // more than --runs (2)
+		{"--profile-run", "-1"},
 		{"extra"},
 		{"--nosuch"},
 	} {
@@ -202,57 +204,25 @@ func TestItoaMatchesFlags(t *testing.T) {
 	}
 }
 
-// The what-if store answers GroupsContaining exactly like store/sqlite, and
-// skipping unchanged link writes changes no outcome.
-func TestWhatIfStoreAgrees(t *testing.T) {
-	ctx := t.Context()
-	path := filepath.Join(t.TempDir(), "w.db")
-	st, err := sqlite.Open(ctx, path, sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	d := dataset{users: 60, groups: 7, perUser: 3}
-	if err := d.seedStore(ctx, st, "okta", 4); err != nil {
-		t.Fatal(err)
-	}
-	w, err := newWhatIfStore(st, path, []string{whatIfGroupsQuery, whatIfSkipLinks})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.close()
-	users, _, err := st.ListUsers(ctx, "okta", store.Query{Limit: 100})
-	if err != nil || len(users) != d.users {
-		t.Fatalf("list users: %d, %v", len(users), err)
-	}
-	groups, _, err := st.ListGroups(ctx, "okta", store.Query{Limit: 100})
-	if err != nil || len(groups) != d.groups {
-		t.Fatalf("list groups: %d, %v", len(groups), err)
-	}
-	probes := [][]string{{users[0].ID}, {users[5].ID, users[9].ID}, {groups[0].ID}, {"no-such-id"}, nil}
-	for _, ids := range probes {
-		want, err1 := st.GroupsContaining(ctx, "okta", ids)
-		got, err2 := w.GroupsContaining(ctx, "okta", ids)
-		if err1 != nil || err2 != nil || fmt.Sprint(want) != fmt.Sprint(got) {
-			t.Errorf("GroupsContaining(%v): store %v (%v), what-if %v (%v)", ids, want, err1, got, err2)
-		}
-	}
-	if gs, err := w.GroupsContaining(ctx, "okta", []string{users[0].ID}); err != nil || len(gs) != d.perUser {
-		t.Errorf("user 0 is in %v (%v), want %d groups", gs, err, d.perUser)
-	}
-	if _, err := newWhatIfStore(st, path, []string{"nonsense"}); err == nil {
-		t.Error("an unknown experiment was accepted")
-	}
-
+// --profile-run N profiles run N only: the CPU and heap profiles are
+// written, and both runs are still measured and in step.
+func TestProfileOneRun(t *testing.T) {
+	dir := t.TempDir()
+	cpu, mem := filepath.Join(dir, "cpu.pprof"), filepath.Join(dir, "mem.pprof")
 	var out bytes.Buffer
-	if err := run(ctx, []string{"--users", "200", "--groups", "8", "--runs", "2", "--in-process-emulator",
-		"--what-if", whatIfGroupsQuery + "," + whatIfSkipLinks}, &out); err != nil {
+	if err := run(t.Context(), []string{"--users", "200", "--groups", "8", "--runs", "2", "--in-process-emulator",
+		"--cpuprofile", cpu, "--memprofile", mem, "--profile-run", "2"}, &out); err != nil {
 		t.Fatalf("run: %v\n%s", err, out.String())
 	}
 	text := out.String()
-	for _, want := range []string{"run 2 (steady state): succeeded", "counts: map[unchanged:200]", "what-if: 200 unchanged link writes skipped"} {
+	for _, want := range []string{"run 1 (first: adopts accounts, writes links): succeeded", "run 2 (steady state): succeeded",
+		"counts: map[unchanged:200]"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("output lacks %q:\n%s", want, text)
 		}
+	}
+	// A pprof file is a gzipped protocol buffer.
+	if b, err := os.ReadFile(cpu); err != nil || len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
+		t.Errorf("CPU profile: %d bytes, %v", len(b), err)
 	}
 }
