@@ -140,14 +140,32 @@ func memberFilterID(path string) (string, bool) {
 	return id, true
 }
 
-// serveMemberPatch answers a PATCH of /Groups/{id} whose body
-// memberPatchOps accepts; false (nothing written) otherwise.
-func (s *Server) serveMemberPatch(w http.ResponseWriter, r *http.Request, ts *tenantService, id string, body []byte) bool {
-	ops, ok := memberPatchOps(body)
+// serveDirectPatch answers a PATCH of /Groups/{id} whose body
+// memberPatchOps accepts, or of /Users/{id} whose body userPatchOps
+// accepts, as elimity would; false (nothing written) for anything else.
+func (s *Server) serveDirectPatch(w http.ResponseWriter, r *http.Request, ts *tenantService, endpoint, id string, body []byte) bool {
+	var (
+		ops     []scim.PatchOperation
+		ok      bool
+		apply   func(*http.Request, string, []scim.PatchOperation) (scim.Resource, error)
+		rt      string
+		schemas []string
+	)
+	switch endpoint {
+	case "Groups":
+		ops, ok = memberPatchOps(body)
+		apply, rt, schemas = ts.groups.Patch, "Group", []string{ts.groups.query.Core.ID}
+	case "Users":
+		ops, ok = userPatchOps(body, ts.users.plain)
+		apply, rt, schemas = ts.users.Patch, "User", []string{ts.users.query.Core.ID}
+		for _, e := range ts.users.query.Extensions {
+			schemas = append(schemas, e.ID)
+		}
+	}
 	if !ok {
 		return false
 	}
-	res, err := ts.groups.Patch(r, id, ops)
+	res, err := apply(r, id, ops)
 	w.Header().Set("Content-Type", "application/scim+json")
 	if err != nil {
 		se := scimerrors.CheckScimError(err, http.MethodPatch)
@@ -161,9 +179,9 @@ func (s *Server) serveMemberPatch(w http.ResponseWriter, r *http.Request, ts *te
 		w.WriteHeader(http.StatusNoContent)
 		return true
 	}
-	out, err := groupResponse(res, ts.groups.links.base+"/Groups/"+url.PathEscape(id))
+	out, err := resourceResponse(res, rt, ts.users.links.base+"/"+endpoint+"/"+url.PathEscape(id), schemas)
 	if err != nil {
-		s.log.ErrorContext(r.Context(), "encode group", "err", err)
+		s.log.ErrorContext(r.Context(), "encode resource", "err", err)
 		writeError(w, http.StatusInternalServerError, "", "Internal error.")
 		return true
 	}
@@ -185,11 +203,11 @@ type elimityMeta struct {
 	Version      string `json:"version,omitempty"`
 }
 
-// groupResponse renders a group the way elimity renders a resource, except
-// that a []memberJSON member list is written by appendMembers and put
-// first: JSON objects are unordered, and encoding/json, which sorts map
-// keys, would otherwise walk 1000 structs by reflection.
-func groupResponse(res scim.Resource, location string) ([]byte, error) {
+// resourceResponse renders a resource the way elimity renders one (its
+// attributes, id, externalId, schemas and meta), by hand (appendValue),
+// except that a []memberJSON member list is written first: JSON objects
+// are unordered, and this way the list is not walked twice.
+func resourceResponse(res scim.Resource, resourceType, location string, schemas []string) ([]byte, error) {
 	doc := make(map[string]any, len(res.Attributes)+4)
 	var members []memberJSON
 	hasMembers := false
@@ -204,8 +222,8 @@ func groupResponse(res scim.Resource, location string) ([]byte, error) {
 	if res.ExternalID.Present() {
 		doc["externalId"] = res.ExternalID.Value()
 	}
-	doc["schemas"] = []string{groupSchemaID}
-	m := elimityMeta{ResourceType: "Group", Location: location, Version: res.Meta.Version}
+	doc["schemas"] = schemas
+	m := elimityMeta{ResourceType: resourceType, Location: location, Version: res.Meta.Version}
 	if res.Meta.Created != nil {
 		m.Created = res.Meta.Created.Format(time.RFC3339)
 	}
@@ -213,22 +231,22 @@ func groupResponse(res scim.Resource, location string) ([]byte, error) {
 		m.LastModified = res.Meta.LastModified.Format(time.RFC3339)
 	}
 	doc["meta"] = m
-	rest, err := json.Marshal(doc)
-	if err != nil {
-		return nil, err
-	}
-	if !hasMembers {
-		return rest, nil
-	}
-	size := len(rest) + 16
+	size := 512
 	for _, m := range members {
 		size += len(m.Ref) + len(m.Display) + len(m.Type) + len(m.Value) + 48
 	}
 	out := make([]byte, 0, size)
-	out = append(out, `{"members":`...)
-	out = appendMembers(out, members)
-	out = append(out, ',')
-	return append(out, rest[1:]...), nil
+	if hasMembers {
+		out = append(out, `{"members":`...)
+		out = appendMembers(out, members)
+		out = append(out, ',')
+		rest, err := appendMap(nil, doc)
+		if err != nil {
+			return nil, err
+		}
+		return append(out, rest[1:]...), nil
+	}
+	return appendMap(out, doc)
 }
 
 // groupSchemaID is the core Group schema's URN.

@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 	"testing"
 
+	"github.com/elimity-com/scim/schema"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/scimbridge/scimbridge/store"
@@ -50,7 +52,18 @@ func FuzzMemberPatchOps(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
+	plain := newPlainAttrs(schema.CoreUserSchema())
 	f.Fuzz(func(t *testing.T, body []byte) {
+		if ops, ok := userPatchOps(body, plain); ok {
+			for _, op := range ops {
+				a, known := plain[strings.ToLower(op.Path.AttributePath.AttributeName)]
+				_, isBool := op.Value.(bool)
+				_, isString := op.Value.(string)
+				if !known || op.Op != "add" && op.Op != "replace" || a.boolean != isBool || !a.boolean && !isString {
+					t.Fatalf("accepted %s as %+v", body, op)
+				}
+			}
+		}
 		ops, ok := memberPatchOps(body)
 		if !ok {
 			return
@@ -96,7 +109,7 @@ func BenchmarkGroupResponse1000(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			res := l.groupResource(g, true, projection{})
-			if _, err := groupResponse(res, l.base+"/Groups/g1"); err != nil {
+			if _, err := resourceResponse(res, "Group", l.base+"/Groups/g1", []string{groupSchemaID}); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -110,4 +123,38 @@ func BenchmarkGroupResponse1000(b *testing.B) {
 			}
 		}
 	})
+}
+
+func TestUserPatchOpsForms(t *testing.T) {
+	plain := newPlainAttrs(schema.CoreUserSchema())
+	for _, name := range []string{"username", "displayname", "title", "active", "nickname"} {
+		if _, ok := plain[name]; !ok {
+			t.Errorf("%s is not a plain attribute", name)
+		}
+	}
+	for _, name := range []string{"password", "emails", "name", "groups", "id", "profileurl"} {
+		if a, ok := plain[name]; ok {
+			t.Errorf("%s taken as plain: %+v", name, a)
+		}
+	}
+	wrap := func(ops string) []byte {
+		return []byte(`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[` + ops + `]}`)
+	}
+	for ops, want := range map[string]bool{
+		`{"op":"replace","path":"title","value":"x"}`:                                          true,
+		`{"op":"Add","path":"Title","value":""},{"op":"replace","path":"active","value":true}`: true,
+		`{"op":"remove","path":"title"}`:                                                       false,
+		`{"op":"replace","path":"title","value":null}`:                                         false,
+		`{"op":"replace","path":"title","value":1}`:                                            false,
+		`{"op":"replace","path":"active","value":"True"}`:                                      false,
+		`{"op":"replace","path":"name.givenName","value":"x"}`:                                 false,
+		`{"op":"replace","path":"manager","value":"x"}`:                                        false,
+		`{"op":"replace","value":{"title":"x"}}`:                                               false,
+		`{"op":"replace","path":"password","value":"x"}`:                                       false,
+		`{"op":"replace","path":"title","value":"x","extra":1}`:                                false,
+	} {
+		if _, ok := userPatchOps(wrap(ops), plain); ok != want {
+			t.Errorf("%s: taken %v, want %v", ops, ok, want)
+		}
+	}
 }

@@ -181,3 +181,63 @@ func normalized(doc map[string]any, fromID, toID string) map[string]any {
 	}
 	return out
 }
+
+// User PATCHes of plain attributes answered without elimity answer as
+// elimity does (the twin as in TestMemberPatchAnswersAsElimity).
+func TestUserPatchAnswersAsElimity(t *testing.T) {
+	e := newPatchEnv(t, scim.Tenant{Name: "okta"})
+	newUser := func(name string) string {
+		status, _, doc := e.do(http.MethodPost, "/Users", fmt.Sprintf(`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":%q,
+			"name":{"givenName":"A","familyName":"B"},"emails":[{"value":"a@example.com","primary":true}],"title":"Dev",
+			"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"department":"R&D"}}`, name))
+		if status != http.StatusCreated {
+			t.Fatalf("create user: %d %v", status, doc)
+		}
+		return doc["id"].(string)
+	}
+	direct, viaElimity := newUser("direct@example.com"), newUser("elimity@example.com")
+	newUser("taken@example.com")
+	for i, op := range []string{
+		`{"op":"replace","path":"title","value":"Boss <&>"}`,
+		`{"op":"Replace","path":"Title","value":"Chief"},{"op":"add","path":"displayName","value":"Ada"}`,
+		`{"op":"replace","path":"active","value":false}`,
+		`{"op":"add","path":"nickName","value":""}`,
+		`{"op":"replace","path":"userName","value":"taken@example.com"}`, // 409
+		`{"op":"replace","path":"title","value":7}`,                      // elimity's 400 (not taken directly)
+		`{"op":"replace","path":"active","value":"False"}`,               // Entra's string (not taken directly)
+	} {
+		body := `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[` + op + `]}`
+		twin := `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"id":"postman","Operations":[` + op + `]}`
+		ds, dh, dd, draw := e.doRaw(http.MethodPatch, "/Users/"+direct, body)
+		es, eh, ed, eraw := e.doRaw(http.MethodPatch, "/Users/"+viaElimity, twin)
+		if ds != es || dh.Get("Etag") != eh.Get("Etag") || dh.Get("Content-Type") != eh.Get("Content-Type") {
+			t.Errorf("op %d: direct %d %q %q, elimity %d %q %q", i, ds, dh.Get("Etag"), dh.Get("Content-Type"), es, eh.Get("Etag"), eh.Get("Content-Type"))
+		}
+		norm := func(doc map[string]any, from, to string) map[string]any {
+			n := normalized(doc, from, to)
+			if n != nil {
+				delete(n, "userName")
+			}
+			return n
+		}
+		if diff := cmp.Diff(norm(ed, viaElimity, direct), norm(dd, "", "")); diff != "" {
+			t.Errorf("op %d: body (-elimity +direct):\n%s", i, diff)
+		}
+		// Same bytes too, but for what differs by construction.
+		if ds == http.StatusOK {
+			d := bytes.ReplaceAll(draw, []byte("direct@"), []byte("X@"))
+			x := bytes.ReplaceAll(bytes.ReplaceAll(eraw, []byte(viaElimity), []byte(direct)), []byte("elimity@"), []byte("X@"))
+			if dd["meta"].(map[string]any)["lastModified"] == ed["meta"].(map[string]any)["lastModified"] &&
+				dd["meta"].(map[string]any)["created"] == ed["meta"].(map[string]any)["created"] && !bytes.Equal(d, x) {
+				t.Errorf("op %d: bytes differ:\n direct  %s\n elimity %s", i, d, x)
+			}
+		}
+	}
+	body := `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"title","value":"x"}]}`
+	if s, _, doc := e.do(http.MethodPatch, "/Users/"+direct, body, "If-Match", `W/"1"`); s != http.StatusPreconditionFailed || doc["status"] != "412" {
+		t.Errorf("stale If-Match: %d %v", s, doc)
+	}
+	if s, _, doc := e.do(http.MethodPatch, "/Users/5b5a1f5e-0000-4000-8000-000000000000", body); s != http.StatusNotFound || doc["status"] != "404" {
+		t.Errorf("unknown user: %d %v", s, doc)
+	}
+}

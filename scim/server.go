@@ -146,6 +146,7 @@ func (s *Server) tenantServer(st Store, t Tenant, base string) (*tenantService, 
 		st: st, tenant: t.Name, links: l, log: log, alwaysName: t.AlwaysReturnName,
 		patch: patch.Schema{Core: userCore, Extensions: userExt},
 		query: query.Schema{Kind: store.KindUser, Core: userCore, Extensions: userExt},
+		plain: newPlainAttrs(userCore),
 	}
 	groups := &groupHandler{
 		st: st, tenant: t.Name, links: l, log: log, noContent: t.GroupPatchNoContent,
@@ -277,9 +278,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusBadRequest, scimerrors.ScimTypeInvalidSyntax, "The request body could not be read.")
 			return
 		}
-		if r.Method == http.MethodPatch && len(segs) == 2 && segs[0] == "Groups" {
+		if r.Method == http.MethodPatch && len(segs) == 2 && (segs[0] == "Groups" || segs[0] == "Users") {
 			// elimity unescapes the id once more (parseIdentifier); so does this.
-			if id, err := url.PathUnescape(segs[1]); err == nil && s.serveMemberPatch(w, r, ts, id, body) {
+			if id, err := url.PathUnescape(segs[1]); err == nil && s.serveDirectPatch(w, r, ts, segs[0], id, body) {
 				return
 			}
 		}

@@ -21,6 +21,8 @@ type userHandler struct {
 	alwaysName bool
 	patch      patch.Schema
 	query      query.Schema
+	// plain are the attributes PATCHed without elimity (userPatchOps).
+	plain plainAttrs
 }
 
 var _ scim.ResourceSearcher = (*userHandler)(nil)
