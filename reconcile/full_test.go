@@ -3,6 +3,7 @@ package reconcile_test
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -122,6 +123,14 @@ func TestReconcileSavesOnlyChangedLinks(t *testing.T) {
 	if _, err := h.st.GetLink(h.ctx, "jira", "okta", ann.ID); err == nil {
 		t.Fatal("a link exists before the first reconcile")
 	}
+	// A dry run adopts nothing: it records the result, saves no link.
+	dry := h.reconcile(reconcile.RunOptions{Trigger: "api", DryRun: true})
+	if dry.Counts["unchanged"] != 1 {
+		t.Fatalf("dry run: %+v", dry)
+	}
+	if _, err := h.st.GetLink(h.ctx, "jira", "okta", ann.ID); err == nil {
+		t.Fatal("a dry run saved a link")
+	}
 	h.emu.ResetRequests()
 	run := h.reconcile(reconcile.RunOptions{Trigger: "api"})
 	if w := h.jiraWrites(); len(w) != 0 || run.Counts["unchanged"] != 1 {
@@ -140,9 +149,9 @@ func TestReconcileSavesOnlyChangedLinks(t *testing.T) {
 	if l, err := h.st.GetLink(h.ctx, "jira", "okta", ann.ID); err != nil || !l.UpdatedAt.Equal(adopted.UpdatedAt) {
 		t.Errorf("a reconcile that changed nothing rewrote the link: UpdatedAt %v, was %v (%v)", l.UpdatedAt, adopted.UpdatedAt, err)
 	}
-	// Every run still shows the user in its history.
+	// Every run, the dry one too, still shows the user in its history.
 	hist, err := h.st.UserHistory(h.ctx, "okta", ann.ID, 10)
-	if err != nil || len(hist) != 2 {
+	if err != nil || len(hist) != 3 {
 		t.Errorf("ann's history = %+v, %v; want one result per run", hist, err)
 	}
 
@@ -227,5 +236,32 @@ func TestReconcileAdoptsInBatchesAndFindsDeletedUsers(t *testing.T) {
 	}
 	if w := h.jiraWrites(); len(w) != 3 {
 		t.Errorf("%d writes to Jira, want 3 deactivations: %+v", len(w), w)
+	}
+}
+
+// Lifecycle "keep": a user the IdP deactivated is left alone in Jira by a
+// reconcile too, with the reason in its result.
+func TestReconcileKeepLeavesDeactivatedUserAlone(t *testing.T) {
+	h := newHarness(t, tenantSpec{name: "okta", preset: "okta", spec: jiraGroups.spec,
+		life: reconcile.Lifecycle{OnDeactivate: reconcile.ActionKeep}})
+	ann := h.createUser("okta", "ann", "Ann", "ann@example.com", true, nil)
+	h.createUser("okta", "bob", "Bob", "bob@example.com", true, nil)
+	h.drain()
+	h.update("okta", ann.ID, func(u *store.User) { u.Active = false })
+	h.dropJobs()
+	h.emu.ResetRequests()
+	run := h.reconcile(reconcile.RunOptions{Trigger: "api"})
+	if w := h.jiraWrites(); len(w) != 0 || run.Status != "succeeded" || run.Counts["unchanged"] != 2 {
+		t.Fatalf("reconcile: %+v, writes %+v", run, w)
+	}
+	if !h.mustJiraUser("ann").Active {
+		t.Error("ann was deactivated although the lifecycle says keep")
+	}
+	rs, err := h.st.ListResults(h.ctx, run.ID, store.ResultQuery{User: "ann", All: true})
+	if err != nil || len(rs) != 1 {
+		t.Fatalf("ann's results: %+v, %v", rs, err)
+	}
+	if reason, _ := rs[0].Changes["reason"].After.(string); !strings.Contains(reason, "keep") {
+		t.Errorf("ann's result = %+v, want the keep reason", rs[0])
 	}
 }
