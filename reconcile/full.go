@@ -701,8 +701,11 @@ var errWouldWrite = errors.New("a call to Atlassian is needed")
 // probeDirectory refuses every call: applying a plan against it tells
 // whether the plan needs any call at all, through the very code that
 // applies it (a plan that needs none leaves the result's Action empty).
-// The calls a plan can need only follow a write (a lookup after a refused
-// create or rename), so refusing the reads too loses nothing.
+// The reads the applier makes only follow a write (a lookup after a refused
+// create or rename), so refusing the reads too loses nothing; and should it
+// ever read first, a refused read only makes the plan look as if it needed
+// a call: it is then applied after the brake like any other, which is slower
+// but never wrong.
 type probeDirectory struct{}
 
 func (probeDirectory) GetUser(context.Context, string) (atlassian.User, error) {
