@@ -58,10 +58,8 @@ func (a *API) loginEvent(w http.ResponseWriter, r *http.Request) {
 	// of a link the engine changed meanwhile. The store keeps a later login
 	// already known (from the target's own record, say).
 	//
-	// Unverified: the other way round still races. The engine writes whole
-	// links (PutLink) from a copy it read earlier; one read before this
-	// login and written after it puts the previous last login back, until
-	// the next login event or reconcile brings it forward again.
+	// The other way round is safe too: the engine writes whole links from
+	// a copy it read earlier, and PutLink keeps the later last login.
 	matched, err := a.st.RecordLogin(ctx, req.Target, req.Username, at)
 	if err != nil {
 		a.internalError(w, r, "recording the login", err)

@@ -153,7 +153,10 @@ type EngineStore interface {
 	GroupsContaining(ctx context.Context, tenant string, memberIDs []string) ([]GroupRef, error)
 	// GetLink returns ErrNotFound if there is none.
 	GetLink(ctx context.Context, target, tenant, resourceID string) (Link, error)
-	// PutLink creates or replaces the link (UpdatedAt is set by the store).
+	// PutLink creates or replaces the link (UpdatedAt is set by the store),
+	// except LastLoginAt, which keeps the later of the stored and the given
+	// time (nil keeps the stored one): a login recorded while the engine
+	// held an older copy of the link is never lost.
 	PutLink(ctx context.Context, l Link) error
 	// LinksByDesiredName returns every link on target whose DesiredName
 	// equals name case-insensitively, of any tenant and state.

@@ -91,6 +91,9 @@ func (d *DB) GetLink(ctx context.Context, target, tenant, resourceID string) (st
 }
 
 // putLinkSQL creates or replaces one link; putLinkArgs are its arguments.
+// last_login_at keeps the later of the stored and the given time: a login
+// recorded (RecordLogin) between the engine's read of a link and its write
+// back must not be erased by the stale copy.
 const putLinkSQL = `INSERT INTO links (target, tenant, resource_id, kind, desired_name, desired_name_fold,
 		priority, desired, applied, applied_name, "key", state, deactivated_at, deactivated_reason, last_login_at, updated_at)
 	VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
@@ -99,7 +102,10 @@ const putLinkSQL = `INSERT INTO links (target, tenant, resource_id, kind, desire
 		priority = excluded.priority, desired = excluded.desired, applied = excluded.applied,
 		applied_name = excluded.applied_name, "key" = excluded."key", state = excluded.state,
 		deactivated_at = excluded.deactivated_at, deactivated_reason = excluded.deactivated_reason,
-		last_login_at = excluded.last_login_at, updated_at = excluded.updated_at`
+		last_login_at = CASE WHEN excluded.last_login_at IS NULL THEN links.last_login_at
+			WHEN links.last_login_at IS NULL OR links.last_login_at < excluded.last_login_at THEN excluded.last_login_at
+			ELSE links.last_login_at END,
+		updated_at = excluded.updated_at`
 
 func putLinkArgs(l store.Link, now time.Time) []any {
 	return []any{l.Target, l.Tenant, l.ResourceID, string(l.Kind), l.DesiredName, fold(l.DesiredName),

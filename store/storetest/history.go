@@ -56,12 +56,31 @@ func testLinks(t *testing.T, s EngineStore, c *clock) {
 	}
 	requireUTC(t, "link", got.UpdatedAt, *got.DeactivatedAt, *got.LastLoginAt)
 
-	// Replacing: every field follows, nil times and nil documents included.
+	// Replacing: every field follows, nil times and nil documents included,
+	// except the last login, which keeps the later of the two.
 	c.Advance(time.Minute)
 	bare := store.Link{Target: "jira", Tenant: "t1", ResourceID: "r1", Kind: store.KindUser, State: store.LinkPending}
 	putLink(t, s, bare)
 	got = getLink(t, s, "jira", "t1", "r1")
-	if got.DeactivatedAt != nil || got.LastLoginAt != nil || len(got.Desired) != 0 || len(got.Applied) != 0 ||
+	if got.LastLoginAt == nil || !got.LastLoginAt.Equal(*full.LastLoginAt) {
+		t.Errorf("a link written without a last login erased the stored one: %v, want %v", got.LastLoginAt, full.LastLoginAt)
+	}
+	older := bare
+	older.LastLoginAt = ptrTime(full.LastLoginAt.Add(-time.Hour))
+	putLink(t, s, older)
+	if got := getLink(t, s, "jira", "t1", "r1"); got.LastLoginAt == nil || !got.LastLoginAt.Equal(*full.LastLoginAt) {
+		t.Errorf("an older last login replaced a later one: %v, want %v", got.LastLoginAt, full.LastLoginAt)
+	}
+	later := bare
+	later.LastLoginAt = ptrTime(full.LastLoginAt.Add(time.Hour))
+	if err := s.PutLinks(t.Context(), []store.Link{later}); err != nil {
+		t.Fatalf("PutLinks: %v", err)
+	}
+	if got := getLink(t, s, "jira", "t1", "r1"); got.LastLoginAt == nil || !got.LastLoginAt.Equal(*later.LastLoginAt) {
+		t.Errorf("a later last login was not kept: %v, want %v", got.LastLoginAt, later.LastLoginAt)
+	}
+	got = getLink(t, s, "jira", "t1", "r1")
+	if got.DeactivatedAt != nil || len(got.Desired) != 0 || len(got.Applied) != 0 ||
 		got.DesiredName != "" || got.AppliedName != "" || got.Key != "" || got.Priority != 0 || got.DeactivatedReason != "" ||
 		got.State != store.LinkPending || !got.UpdatedAt.Equal(c.Now()) {
 		t.Errorf("replaced link = %+v, want the bare link updated at %v", got, c.Now())
