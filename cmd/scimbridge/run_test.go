@@ -5,11 +5,15 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/scimbridge/scimbridge/atlassian/atlassiantest"
+	"github.com/scimbridge/scimbridge/store/sqlite"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -110,4 +114,67 @@ func waitFor(t *testing.T, out *syncBuffer, marker string) string {
 	}
 	t.Fatalf("%q did not appear within 20 s; output: %s", marker, out.String())
 	return ""
+}
+
+// A tenant with no target writes no outbox jobs; when a target is added
+// later, the full reconcile (not the outbox) brings the earlier users in.
+func TestTargetAddedLaterGetsEarlierUsers(t *testing.T) {
+	dir := t.TempDir()
+	dbPath := filepath.Join(dir, "db.sqlite")
+	noTarget := writeConfig(t, "listen: 127.0.0.1:0\ndatabase: "+dbPath+"\ntenants:\n  - name: okta\n    token_env: T\n")
+	ctx, cancel := context.WithCancel(t.Context())
+	var out, errb syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", "--config", noTarget}, env(map[string]string{"T": "tok-okta"}), &out, &errb)
+	}()
+	addr := waitFor(t, &out, "listening on http://")
+	body := `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"ada@example.com",` +
+		`"name":{"givenName":"Ada","familyName":"Lovelace"},"emails":[{"value":"ada@example.com","type":"work","primary":true}],"active":true}`
+	req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/scim/v2/okta/Users", strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer tok-okta")
+	req.Header.Set("Content-Type", "application/scim+json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("POST /Users: %d", resp.StatusCode)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("serve returned %v", err)
+	}
+
+	st, err := sqlite.Open(t.Context(), dbPath, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	jobs, err := st.PendingJobs(t.Context(), 10)
+	st.Close()
+	if err != nil || len(jobs) != 0 {
+		t.Fatalf("pending jobs after a create with no target: %v, %v; want none", jobs, err)
+	}
+
+	emu := atlassiantest.New(atlassiantest.Options{Token: "jira-pat"})
+	srv := httptest.NewServer(emu)
+	t.Cleanup(srv.Close)
+	withTarget := writeConfig(t, "listen: 127.0.0.1:0\ndatabase: "+dbPath+
+		"\ntargets:\n  - name: jira\n    kind: jira-dc\n    url: "+srv.URL+"\n    token_env: JIRA_T\n"+
+		"tenants:\n  - name: okta\n    token_env: T\n")
+	var rout, rerr bytes.Buffer
+	if err := run(t.Context(), []string{"reconcile", "--config", withTarget},
+		env(map[string]string{"T": "tok-okta", "JIRA_T": "jira-pat"}), &rout, &rerr); err != nil {
+		t.Fatalf("reconcile: %v\n%s", err, rerr.String())
+	}
+	var found bool
+	for _, u := range emu.State().Users {
+		if u.Name == "ada@example.com" && u.Active {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatalf("the reconcile did not create the user created before the target existed: %+v", emu.State().Users)
+	}
 }

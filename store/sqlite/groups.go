@@ -244,10 +244,10 @@ func (d *DB) CreateGroup(ctx context.Context, g store.Group) (store.Group, error
 		if len(added) > 0 {
 			members = slices.SortedFunc(slices.Values(added), byValue)
 		}
-		if err := enqueueUsers(ctx, tx, g.Tenant, nil, []string{g.ID}, now); err != nil {
+		if err := d.enqueueUsers(ctx, tx, g.Tenant, nil, []string{g.ID}, now); err != nil {
 			return err
 		}
-		return enqueue(ctx, tx, g.Tenant, store.KindGroup, g.ID, now)
+		return d.enqueue(ctx, tx, g.Tenant, store.KindGroup, g.ID, now)
 	})
 	if err != nil {
 		return store.Group{}, fmt.Errorf("create group %q: %w", g.DisplayName, err)
@@ -427,10 +427,10 @@ func (d *DB) UpdateGroup(ctx context.Context, tenant, id string, fn func(*store.
 		if next.DisplayName != cur.g.DisplayName {
 			groups = append(groups, id)
 		}
-		if err := enqueueUsers(ctx, tx, tenant, users, groups, now); err != nil {
+		if err := d.enqueueUsers(ctx, tx, tenant, users, groups, now); err != nil {
 			return err
 		}
-		if err := enqueue(ctx, tx, tenant, store.KindGroup, id, now); err != nil {
+		if err := d.enqueue(ctx, tx, tenant, store.KindGroup, id, now); err != nil {
 			return err
 		}
 		out, outAttrs = next, attrs
@@ -464,16 +464,16 @@ func (d *DB) DeleteGroup(ctx context.Context, tenant, id string) error {
 		}
 		// Everyone under the group loses it (and the groups above it):
 		// found before its memberships go.
-		if err := enqueueUsers(ctx, tx, tenant, nil, []string{id}, now); err != nil {
+		if err := d.enqueueUsers(ctx, tx, tenant, nil, []string{id}, now); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM members WHERE group_id = ?1`, id); err != nil {
 			return fmt.Errorf("remove members: %w", err)
 		}
-		if err := removeMember(ctx, tx, tenant, id, now); err != nil {
+		if err := d.removeMember(ctx, tx, tenant, id, now); err != nil {
 			return err
 		}
-		return enqueue(ctx, tx, tenant, store.KindGroup, id, now)
+		return d.enqueue(ctx, tx, tenant, store.KindGroup, id, now)
 	})
 	if err != nil {
 		return fmt.Errorf("delete group %q: %w", id, err)
@@ -483,10 +483,10 @@ func (d *DB) DeleteGroup(ctx context.Context, tenant, id string) error {
 
 // touchGroup records that a group's member list changed outside
 // UpdateGroup: new version, new lastModified, and a job.
-func touchGroup(ctx context.Context, tx querier, tenant, id string, now time.Time) error {
+func (d *DB) touchGroup(ctx context.Context, tx querier, tenant, id string, now time.Time) error {
 	if _, err := tx.ExecContext(ctx, `UPDATE groups SET version = version + 1, updated_at = ?1
 		WHERE tenant = ?2 AND id = ?3 AND deleted_at IS NULL`, nanos(now), tenant, id); err != nil {
 		return fmt.Errorf("touch group %q: %w", id, err)
 	}
-	return enqueue(ctx, tx, tenant, store.KindGroup, id, now)
+	return d.enqueue(ctx, tx, tenant, store.KindGroup, id, now)
 }

@@ -36,8 +36,17 @@ const (
 const upsertJob = ` ON CONFLICT (tenant, kind, resource_id) DO UPDATE SET not_before = excluded.not_before,
 	seq = jobs.seq + 1, state = 'pending', attempts = 0`
 
-// enqueue upserts the outbox job for a resource (see upsertJob).
-func enqueue(ctx context.Context, tx querier, tenant string, kind store.ResourceKind, id string, now time.Time) error {
+// enqueue upserts the outbox job for a resource (see upsertJob), unless
+// the tenant's writes enqueue nothing (Options.NoOutbox).
+func (d *DB) enqueue(ctx context.Context, tx querier, tenant string, kind store.ResourceKind, id string, now time.Time) error {
+	if d.noOutbox[tenant] {
+		return nil
+	}
+	return enqueueJob(ctx, tx, tenant, kind, id, now)
+}
+
+// enqueueJob upserts the outbox job for a resource (see upsertJob).
+func enqueueJob(ctx context.Context, tx querier, tenant string, kind store.ResourceKind, id string, now time.Time) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO jobs (tenant, kind, resource_id, not_before, created_at)
 		VALUES (?1, ?2, ?3, ?4, ?4)`+upsertJob,
 		tenant, string(kind), id, nanos(now))
@@ -52,8 +61,9 @@ func enqueue(ctx context.Context, tx querier, tenant string, kind store.Resource
 // It is how a group change reaches the users whose flattened membership it
 // changes (the engine works user by user). One statement: a recursive walk
 // down the members table (UNION stops on cycles) feeding one upsert.
-func enqueueUsers(ctx context.Context, tx querier, tenant string, users, groups []string, now time.Time) error {
-	if len(users) == 0 && len(groups) == 0 {
+// Nothing for a tenant in Options.NoOutbox.
+func (d *DB) enqueueUsers(ctx context.Context, tx querier, tenant string, users, groups []string, now time.Time) error {
+	if (len(users) == 0 && len(groups) == 0) || d.noOutbox[tenant] {
 		return nil
 	}
 	gl, err := json.Marshal(nonNil(groups))
@@ -359,7 +369,7 @@ func (d *DB) EnqueueJob(ctx context.Context, tenant string, kind store.ResourceK
 	}
 	now := d.utcNow()
 	if err := d.write(ctx, func(tx *wtx) error {
-		return enqueue(ctx, tx, tenant, kind, resourceID, now)
+		return enqueueJob(ctx, tx, tenant, kind, resourceID, now)
 	}); err != nil {
 		return fmt.Errorf("enqueue job for %s %q: %w", kind, resourceID, err)
 	}

@@ -46,6 +46,12 @@ var migrationFS embed.FS
 type Options struct {
 	// Now is the clock; nil means time.Now. Stored times are converted to UTC.
 	Now func() time.Time
+	// NoOutbox names tenants whose writes enqueue no outbox jobs: tenants
+	// with no target to provision into, whose jobs the engine would only
+	// read and complete. Should a target be added later, the full
+	// reconcile (which reads every user, not the outbox) brings it in
+	// step. EnqueueJob still enqueues for them.
+	NoOutbox []string
 }
 
 // DB is a store.Store on one SQLite file.
@@ -55,6 +61,8 @@ type DB struct {
 	r   *sql.DB       // readers: read-only connections
 	cp  *checkpointer // WAL checkpoints off the commit path (checkpoint.go)
 	now func() time.Time
+	// noOutbox is Options.NoOutbox as a set; read-only after Open.
+	noOutbox map[string]bool
 }
 
 // readerConns is the size of the read pool; WAL lets readers run alongside
@@ -121,7 +129,14 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("open sqlite store %q: writer connection: %w", path, err)
 	}
 	cp := newCheckpointer(c)
-	return &DB{w: w, wr: newWriter(conn, cp.notify), r: r, cp: cp, now: now}, nil
+	var noOutbox map[string]bool
+	for _, t := range opts.NoOutbox {
+		if noOutbox == nil {
+			noOutbox = map[string]bool{}
+		}
+		noOutbox[t] = true
+	}
+	return &DB{w: w, wr: newWriter(conn, cp.notify), r: r, cp: cp, now: now, noOutbox: noOutbox}, nil
 }
 
 // Close stops accepting writes (they return ErrClosed), waits until every

@@ -371,7 +371,7 @@ func (d *DB) CreateUser(ctx context.Context, u store.User) (store.User, error) {
 		if err != nil {
 			return userConflict(err, u)
 		}
-		return enqueue(ctx, tx, u.Tenant, store.KindUser, u.ID, now)
+		return d.enqueue(ctx, tx, u.Tenant, store.KindUser, u.ID, now)
 	})
 	if err != nil {
 		return store.User{}, fmt.Errorf("create user %q: %w", u.UserName, err)
@@ -486,7 +486,7 @@ func (d *DB) UpdateUser(ctx context.Context, tenant, id string, fn func(*store.U
 				return err
 			}
 		}
-		if err := enqueue(ctx, tx, tenant, store.KindUser, id, now); err != nil {
+		if err := d.enqueue(ctx, tx, tenant, store.KindUser, id, now); err != nil {
 			return err
 		}
 		out, outAttrs = next, attrs
@@ -519,10 +519,10 @@ func (d *DB) DeleteUser(ctx context.Context, tenant, id string) error {
 		} else if n == 0 {
 			return store.ErrNotFound
 		}
-		if err := removeMember(ctx, tx, tenant, id, now); err != nil {
+		if err := d.removeMember(ctx, tx, tenant, id, now); err != nil {
 			return err
 		}
-		return enqueue(ctx, tx, tenant, store.KindUser, id, now)
+		return d.enqueue(ctx, tx, tenant, store.KindUser, id, now)
 	})
 	if err != nil {
 		return fmt.Errorf("delete user %q: %w", id, err)
@@ -532,7 +532,7 @@ func (d *DB) DeleteUser(ctx context.Context, tenant, id string) error {
 
 // removeMember deletes every membership of member (as a member of other
 // groups) and bumps and enqueues the groups concerned.
-func removeMember(ctx context.Context, tx querier, tenant, member string, now time.Time) error {
+func (d *DB) removeMember(ctx context.Context, tx querier, tenant, member string, now time.Time) error {
 	groups, err := func() ([]string, error) {
 		rows, err := tx.QueryContext(ctx, `DELETE FROM members WHERE member_id = ?1 RETURNING group_id`, member)
 		if err != nil {
@@ -553,7 +553,7 @@ func removeMember(ctx context.Context, tx querier, tenant, member string, now ti
 		return fmt.Errorf("remove memberships of %q: %w", member, err)
 	}
 	for _, g := range groups {
-		if err := touchGroup(ctx, tx, tenant, g, now); err != nil {
+		if err := d.touchGroup(ctx, tx, tenant, g, now); err != nil {
 			return err
 		}
 	}
