@@ -26,97 +26,47 @@ func crowdGroupNotFound(name string) string { return "Group <" + name + "> does 
 
 // serveCrowd dispatches the Crowd usermanagement paths (atlassian-api.md 3.4).
 func (e *Emulator) serveCrowd(c *call) {
-	m := c.r.Method
 	switch c.sub {
 	case "user":
-		switch m {
-		case http.MethodGet:
-			e.crowdGetUser(c)
-		case http.MethodPost:
-			e.crowdCreateUser(c)
-		case http.MethodPut:
-			e.crowdUpdateUser(c)
-		case http.MethodDelete:
-			e.crowdDeleteUser(c)
-		default:
-			methodNotAllowed(c.w, "GET, POST, PUT, DELETE")
-		}
+		handlers{get: e.crowdGetUser, post: e.crowdCreateUser, put: e.crowdUpdateUser, del: e.crowdDeleteUser}.serve(c)
 	case "user/rename":
-		if m != http.MethodPost {
-			methodNotAllowed(c.w, "POST")
-			return
-		}
-		e.crowdRenameUser(c)
+		handlers{post: e.crowdRenameUser}.serve(c)
 	case "user/password":
-		switch m {
-		case http.MethodPut, http.MethodDelete:
-			e.crowdPassword(c, m == http.MethodPut)
-		default:
-			methodNotAllowed(c.w, "PUT, DELETE")
-		}
+		handlers{put: e.crowdPassword, del: e.crowdPassword}.serve(c)
 	case "user/attribute":
-		if m != http.MethodGet {
-			methodNotAllowed(c.w, "GET")
-			return
-		}
-		e.crowdUserAttributes(c)
+		handlers{get: e.crowdUserAttributes}.serve(c)
 	case "user/group/direct", "user/group/nested":
-		switch {
-		case m == http.MethodGet:
-			e.crowdUserGroups(c)
-		case m == http.MethodPost && c.sub == "user/group/direct":
-			e.crowdAddMembership(c, false)
-		case m == http.MethodDelete && c.sub == "user/group/direct":
-			e.crowdRemoveMembership(c)
-		default:
-			methodNotAllowed(c.w, "GET, POST, DELETE")
-		}
+		e.crowdMemberships(c, e.crowdUserGroups)
 	case "group":
-		switch m {
-		case http.MethodGet:
-			e.crowdGetGroup(c)
-		case http.MethodPost:
-			e.crowdCreateGroup(c)
-		case http.MethodPut:
-			e.crowdUpdateGroup(c)
-		case http.MethodDelete:
-			e.crowdDeleteGroup(c)
-		default:
-			methodNotAllowed(c.w, "GET, POST, PUT, DELETE")
-		}
+		handlers{get: e.crowdGetGroup, post: e.crowdCreateGroup, put: e.crowdUpdateGroup, del: e.crowdDeleteGroup}.serve(c)
 	case "group/user/direct", "group/user/nested":
-		switch {
-		case m == http.MethodGet:
-			e.crowdGroupUsers(c)
-		case m == http.MethodPost && c.sub == "group/user/direct":
-			e.crowdAddMembership(c, true)
-		case m == http.MethodDelete && c.sub == "group/user/direct":
-			e.crowdRemoveMembership(c)
-		default:
-			methodNotAllowed(c.w, "GET, POST, DELETE")
-		}
+		e.crowdMemberships(c, e.crowdGroupUsers)
 	case "group/child-group/direct", "group/child-group/nested", "group/parent-group/direct", "group/parent-group/nested":
-		if m != http.MethodGet {
-			methodNotAllowed(c.w, "GET")
-			return
-		}
-		e.crowdNestedGroups(c)
+		handlers{get: e.crowdNestedGroups}.serve(c)
 	case "group/membership":
-		if m != http.MethodGet {
-			methodNotAllowed(c.w, "GET")
-			return
-		}
-		e.crowdAllMemberships(c)
+		handlers{get: e.crowdAllMemberships}.serve(c)
 	case "search":
-		switch m {
-		case http.MethodGet, http.MethodPost:
-			e.crowdSearch(c)
-		default:
-			methodNotAllowed(c.w, "GET, POST")
-		}
+		handlers{get: e.crowdSearch, post: e.crowdSearch}.serve(c)
 	default:
 		// Guess (3.2): Crowd's answer to an unknown resource.
 		e.crowdError(c, http.StatusNotFound, "OPERATION_FAILED", "No resource at "+c.r.URL.Path)
+	}
+}
+
+// crowdMemberships serves a user's groups or a group's users: GET lists on /direct and /nested
+// alike, POST and DELETE change direct memberships only. Guess (3.4): the 405 names the /direct
+// methods on both paths.
+func (e *Emulator) crowdMemberships(c *call, list func(*call)) {
+	direct := strings.HasSuffix(c.sub, "/direct")
+	switch m := c.r.Method; {
+	case m == http.MethodGet:
+		list(c)
+	case m == http.MethodPost && direct:
+		e.crowdAddMembership(c)
+	case m == http.MethodDelete && direct:
+		e.crowdRemoveMembership(c)
+	default:
+		methodNotAllowed(c.w, "GET, POST, DELETE")
 	}
 }
 
@@ -197,22 +147,45 @@ func expands(raw, what string) bool {
 
 // --- users ---
 
-func (e *Emulator) crowdUsernameParam(c *call) (string, bool) {
-	name, _ := query(c.r.URL.RawQuery, "username")
+// crowdParam reads the required query parameter ("username" or "groupname"), answering 400 itself
+// when it is missing or empty.
+func (e *Emulator) crowdParam(c *call, param string) (string, bool) {
+	name, _ := query(c.r.URL.RawQuery, param)
 	if name == "" {
-		e.crowdError(c, http.StatusBadRequest, "ILLEGAL_ARGUMENT", "username query parameter must be given")
+		e.crowdError(c, http.StatusBadRequest, "ILLEGAL_ARGUMENT", param+" query parameter must be given")
 		return "", false
 	}
 	return name, true
 }
 
-func (e *Emulator) crowdGroupnameParam(c *call) (string, bool) {
-	name, _ := query(c.r.URL.RawQuery, "groupname")
-	if name == "" {
-		e.crowdError(c, http.StatusBadRequest, "ILLEGAL_ARGUMENT", "groupname query parameter must be given")
-		return "", false
+// crowdFindUser returns the named user, or answers 404 USER_NOT_FOUND and calls unlock. Call it
+// with e.mu held; unlock releases it.
+func (e *Emulator) crowdFindUser(c *call, name string, unlock func()) *user {
+	u := e.dir.user(name)
+	if u == nil {
+		unlock()
+		e.crowdError(c, http.StatusNotFound, "USER_NOT_FOUND", crowdUserNotFound(name))
 	}
-	return name, true
+	return u
+}
+
+// crowdFindGroup is crowdFindUser for groups (404 GROUP_NOT_FOUND).
+func (e *Emulator) crowdFindGroup(c *call, name string, unlock func()) *group {
+	g := e.dir.group(name)
+	if g == nil {
+		unlock()
+		e.crowdError(c, http.StatusNotFound, "GROUP_NOT_FOUND", crowdGroupNotFound(name))
+	}
+	return g
+}
+
+// crowdDecode reads the JSON body into v, answering 400 ILLEGAL_ARGUMENT itself when it cannot.
+func (e *Emulator) crowdDecode(c *call, v any) bool {
+	if err := decodeJSON(c.r, v); err != nil {
+		e.crowdError(c, http.StatusBadRequest, "ILLEGAL_ARGUMENT", err.Error())
+		return false
+	}
+	return true
 }
 
 func (e *Emulator) crowdGetUser(c *call) {
@@ -249,13 +222,6 @@ type crowdPassword struct {
 	Value *string `json:"value"`
 }
 
-func (in *crowdUserIn) active(def bool) (bool, error) {
-	if in.Active == nil {
-		return def, nil
-	}
-	return parseBool(in.Active)
-}
-
 // display returns the display name, built from first and last name when absent.
 func (in *crowdUserIn) display() string {
 	if d := deref(in.DisplayName); d != "" {
@@ -266,8 +232,7 @@ func (in *crowdUserIn) display() string {
 
 func (e *Emulator) crowdCreateUser(c *call) {
 	var in crowdUserIn
-	if err := decodeJSON(c.r, &in); err != nil {
-		e.crowdError(c, http.StatusBadRequest, "ILLEGAL_ARGUMENT", err.Error())
+	if !e.crowdDecode(c, &in) {
 		return
 	}
 	name := deref(in.Name)
@@ -276,7 +241,7 @@ func (e *Emulator) crowdCreateUser(c *call) {
 		return
 	}
 	// Guess (3.3): a create without "active" makes an active user.
-	active, err := in.active(true)
+	active, err := activeOr(in.Active, true)
 	if err != nil {
 		e.crowdError(c, http.StatusBadRequest, "INVALID_USER", "active: "+err.Error())
 		return
@@ -310,13 +275,12 @@ func (e *Emulator) crowdCreateUser(c *call) {
 // email are blanked (atlassian-api.md 3.4). The body's name must equal the username parameter.
 // Guess (3.4): an omitted "active" keeps the current value; names compare case-insensitively.
 func (e *Emulator) crowdUpdateUser(c *call) {
-	username, ok := e.crowdUsernameParam(c)
+	username, ok := e.crowdParam(c, "username")
 	if !ok {
 		return
 	}
 	var in crowdUserIn
-	if err := decodeJSON(c.r, &in); err != nil {
-		e.crowdError(c, http.StatusBadRequest, "ILLEGAL_ARGUMENT", err.Error())
+	if !e.crowdDecode(c, &in) {
 		return
 	}
 	if !strings.EqualFold(deref(in.Name), username) {
@@ -326,13 +290,11 @@ func (e *Emulator) crowdUpdateUser(c *call) {
 	}
 	now := e.now()
 	e.mu.Lock()
-	u := e.dir.user(username)
+	u := e.crowdFindUser(c, username, e.mu.Unlock)
 	if u == nil {
-		e.mu.Unlock()
-		e.crowdError(c, http.StatusNotFound, "USER_NOT_FOUND", crowdUserNotFound(username))
 		return
 	}
-	active, err := in.active(u.active)
+	active, err := activeOr(in.Active, u.active)
 	if err != nil {
 		e.mu.Unlock()
 		e.crowdError(c, http.StatusBadRequest, "INVALID_USER", "active: "+err.Error())
@@ -363,15 +325,14 @@ func (e *Emulator) crowdLicence(c *call) {
 // crowdRenameUser: POST /user/rename?username=old {"new-name":"new"} → 200 + user
 // (atlassian-api.md 3.4). Guess (3.4 [U]): the RenameEntity field name "new-name".
 func (e *Emulator) crowdRenameUser(c *call) {
-	username, ok := e.crowdUsernameParam(c)
+	username, ok := e.crowdParam(c, "username")
 	if !ok {
 		return
 	}
 	var in struct {
 		NewName *string `json:"new-name"`
 	}
-	if err := decodeJSON(c.r, &in); err != nil {
-		e.crowdError(c, http.StatusBadRequest, "ILLEGAL_ARGUMENT", err.Error())
+	if !e.crowdDecode(c, &in) {
 		return
 	}
 	newName := deref(in.NewName)
@@ -381,10 +342,8 @@ func (e *Emulator) crowdRenameUser(c *call) {
 	}
 	now := e.now()
 	e.mu.Lock()
-	u := e.dir.user(username)
+	u := e.crowdFindUser(c, username, e.mu.Unlock)
 	if u == nil {
-		e.mu.Unlock()
-		e.crowdError(c, http.StatusNotFound, "USER_NOT_FOUND", crowdUserNotFound(username))
 		return
 	}
 	if err := e.dir.renameUser(u, newName, now); err != nil {
@@ -398,15 +357,13 @@ func (e *Emulator) crowdRenameUser(c *call) {
 // crowdDeleteUser: 204 (atlassian-api.md 3.4). Guess (1.6, 3.2): Jira-as-user-server keeps its
 // delete veto for users who own content and reports it as OPERATION_FAILED.
 func (e *Emulator) crowdDeleteUser(c *call) {
-	username, ok := e.crowdUsernameParam(c)
+	username, ok := e.crowdParam(c, "username")
 	if !ok {
 		return
 	}
 	e.mu.Lock()
-	u := e.dir.user(username)
+	u := e.crowdFindUser(c, username, e.mu.Unlock)
 	if u == nil {
-		e.mu.Unlock()
-		e.crowdError(c, http.StatusNotFound, "USER_NOT_FOUND", crowdUserNotFound(username))
 		return
 	}
 	name := u.name
@@ -420,16 +377,16 @@ func (e *Emulator) crowdDeleteUser(c *call) {
 }
 
 // crowdPassword: PUT {"value":"…"} sets, DELETE clears; 204 (atlassian-api.md 3.4).
-func (e *Emulator) crowdPassword(c *call, set bool) {
-	username, ok := e.crowdUsernameParam(c)
+func (e *Emulator) crowdPassword(c *call) {
+	set := c.r.Method == http.MethodPut
+	username, ok := e.crowdParam(c, "username")
 	if !ok {
 		return
 	}
 	var value string
 	if set {
 		var in crowdPassword
-		if err := decodeJSON(c.r, &in); err != nil {
-			e.crowdError(c, http.StatusBadRequest, "ILLEGAL_ARGUMENT", err.Error())
+		if !e.crowdDecode(c, &in) {
 			return
 		}
 		if deref(in.Value) == "" {
@@ -439,10 +396,8 @@ func (e *Emulator) crowdPassword(c *call, set bool) {
 		value = *in.Value
 	}
 	e.mu.Lock()
-	u := e.dir.user(username)
+	u := e.crowdFindUser(c, username, e.mu.Unlock)
 	if u == nil {
-		e.mu.Unlock()
-		e.crowdError(c, http.StatusNotFound, "USER_NOT_FOUND", crowdUserNotFound(username))
 		return
 	}
 	u.password = value
@@ -452,15 +407,13 @@ func (e *Emulator) crowdPassword(c *call, set bool) {
 }
 
 func (e *Emulator) crowdUserAttributes(c *call) {
-	username, ok := e.crowdUsernameParam(c)
+	username, ok := e.crowdParam(c, "username")
 	if !ok {
 		return
 	}
 	e.mu.RLock()
-	u := e.dir.user(username)
+	u := e.crowdFindUser(c, username, e.mu.RUnlock)
 	if u == nil {
-		e.mu.RUnlock()
-		e.crowdError(c, http.StatusNotFound, "USER_NOT_FOUND", crowdUserNotFound(username))
 		return
 	}
 	j := e.getBuf()
@@ -496,6 +449,30 @@ func (e *Emulator) crowdPaging(c *call) (start, maxResults int, ok bool) {
 	return start, maxResults, true
 }
 
+// crowdListQuery is what a membership listing asks for.
+type crowdListQuery struct {
+	name              string // the entity whose memberships are listed
+	other             string // with check: the entity whose membership is asked about
+	check             bool   // other was given: answer 200 or 404 instead of listing
+	start, maxResults int
+	expand            bool // list full entities, not {"link","name"} references
+}
+
+// crowdListQuery reads a membership listing's query, answering 400 itself: param names the listed
+// entity, otherParam the one of a membership check, expand the expansion that fills the entries.
+func (e *Emulator) crowdListQuery(c *call, param, otherParam, expand string) (q crowdListQuery, ok bool) {
+	if q.name, ok = e.crowdParam(c, param); !ok {
+		return q, false
+	}
+	if q.start, q.maxResults, ok = e.crowdPaging(c); !ok {
+		return q, false
+	}
+	raw := c.r.URL.RawQuery
+	q.other, q.check = query(raw, otherParam)
+	q.expand = expands(raw, expand)
+	return q, true
+}
+
 // window returns the [start, start+max) bounds clipped to n.
 func window(n, start, maxResults int) (int, int) {
 	if start >= n {
@@ -515,25 +492,17 @@ type crowdGroupList struct {
 // answers 200 if u is a member and 404 if not (atlassian-api.md 3.4). Without nested groups,
 // /nested equals /direct.
 func (e *Emulator) crowdUserGroups(c *call) {
-	username, ok := e.crowdUsernameParam(c)
+	q, ok := e.crowdListQuery(c, "username", "groupname", "group")
 	if !ok {
 		return
 	}
-	raw := c.r.URL.RawQuery
-	start, maxResults, ok := e.crowdPaging(c)
-	if !ok {
-		return
-	}
-	groupname, one := query(raw, "groupname")
-	expand := expands(raw, "group")
+	groupname := q.other
 	e.mu.RLock()
-	u := e.dir.user(username)
+	u := e.crowdFindUser(c, q.name, e.mu.RUnlock)
 	if u == nil {
-		e.mu.RUnlock()
-		e.crowdError(c, http.StatusNotFound, "USER_NOT_FOUND", crowdUserNotFound(username))
 		return
 	}
-	if one {
+	if q.check {
 		g := e.dir.group(groupname)
 		if g == nil || !isMember(g, u) {
 			uname := u.name // read under the lock
@@ -546,9 +515,9 @@ func (e *Emulator) crowdUserGroups(c *call) {
 		e.writeJSON(c.w, http.StatusOK, &out)
 		return
 	}
-	from, to := window(len(u.groups), start, maxResults)
+	from, to := window(len(u.groups), q.start, q.maxResults)
 	out := crowdGroupList{Expand: "group"}
-	if expand {
+	if q.expand {
 		list := make([]crowdGroupJSON, 0, to-from)
 		for _, g := range u.groups[from:to] {
 			list = append(list, e.crowdGroup(c, g))
@@ -568,25 +537,17 @@ func (e *Emulator) crowdUserGroups(c *call) {
 // crowdGroupUsers: GET /group/user/direct?groupname=g lists members; with &username=u it is the
 // membership check (200 member, 404 not) (atlassian-api.md 3.4).
 func (e *Emulator) crowdGroupUsers(c *call) {
-	groupname, ok := e.crowdGroupnameParam(c)
+	q, ok := e.crowdListQuery(c, "groupname", "username", "user")
 	if !ok {
 		return
 	}
-	raw := c.r.URL.RawQuery
-	start, maxResults, ok := e.crowdPaging(c)
-	if !ok {
-		return
-	}
-	username, one := query(raw, "username")
-	expand := expands(raw, "user")
+	username := q.other
 	e.mu.RLock()
-	g := e.dir.group(groupname)
+	g := e.crowdFindGroup(c, q.name, e.mu.RUnlock)
 	if g == nil {
-		e.mu.RUnlock()
-		e.crowdError(c, http.StatusNotFound, "GROUP_NOT_FOUND", crowdGroupNotFound(groupname))
 		return
 	}
-	if one {
+	if q.check {
 		u := e.dir.user(username)
 		if u == nil || !isMember(g, u) {
 			e.mu.RUnlock()
@@ -599,9 +560,9 @@ func (e *Emulator) crowdGroupUsers(c *call) {
 		e.send(c.w, http.StatusOK, j)
 		return
 	}
-	from, to := window(len(g.members), start, maxResults)
+	from, to := window(len(g.members), q.start, q.maxResults)
 	j := e.getBuf()
-	j.crowdUsers(c, g.members[from:to], expand)
+	j.crowdUsers(c, g.members[from:to], q.expand)
 	e.mu.RUnlock()
 	e.send(c.w, http.StatusOK, j)
 }
@@ -610,13 +571,14 @@ func (e *Emulator) crowdGroupUsers(c *call) {
 // /group/user/direct?groupname=g {"name":"u"} → 201. The entity named in the query is 404 when
 // missing, the one in the body 400; an existing membership is 409 MEMBERSHIP_ALREADY_EXISTS
 // (atlassian-api.md 3.4 [V GOCROWD], mirror form [I]).
-func (e *Emulator) crowdAddMembership(c *call, groupInQuery bool) {
+func (e *Emulator) crowdAddMembership(c *call) {
+	groupInQuery := strings.HasPrefix(c.sub, "group/")
 	var qname string
 	var ok bool
 	if groupInQuery {
-		qname, ok = e.crowdGroupnameParam(c)
+		qname, ok = e.crowdParam(c, "groupname")
 	} else {
-		qname, ok = e.crowdUsernameParam(c)
+		qname, ok = e.crowdParam(c, "username")
 	}
 	if !ok {
 		return
@@ -624,8 +586,7 @@ func (e *Emulator) crowdAddMembership(c *call, groupInQuery bool) {
 	var in struct {
 		Name *string `json:"name"`
 	}
-	if err := decodeJSON(c.r, &in); err != nil {
-		e.crowdError(c, http.StatusBadRequest, "ILLEGAL_ARGUMENT", err.Error())
+	if !e.crowdDecode(c, &in) {
 		return
 	}
 	username, groupname := qname, deref(in.Name)
@@ -711,15 +672,13 @@ func (e *Emulator) crowdRemoveMembership(c *call) {
 // --- groups ---
 
 func (e *Emulator) crowdGetGroup(c *call) {
-	name, ok := e.crowdGroupnameParam(c)
+	name, ok := e.crowdParam(c, "groupname")
 	if !ok {
 		return
 	}
 	e.mu.RLock()
-	g := e.dir.group(name)
+	g := e.crowdFindGroup(c, name, e.mu.RUnlock)
 	if g == nil {
-		e.mu.RUnlock()
-		e.crowdError(c, http.StatusNotFound, "GROUP_NOT_FOUND", crowdGroupNotFound(name))
 		return
 	}
 	out := e.crowdGroup(c, g)
@@ -738,22 +697,17 @@ type crowdGroupIn struct {
 // (atlassian-api.md 3.4).
 func (e *Emulator) crowdCreateGroup(c *call) {
 	var in crowdGroupIn
-	if err := decodeJSON(c.r, &in); err != nil {
-		e.crowdError(c, http.StatusBadRequest, "ILLEGAL_ARGUMENT", err.Error())
+	if !e.crowdDecode(c, &in) {
 		return
 	}
 	if t := deref(in.Type); t != "" && t != "GROUP" {
 		e.crowdError(c, http.StatusBadRequest, "INVALID_GROUP", "Group type must be GROUP")
 		return
 	}
-	active := true
-	if in.Active != nil {
-		b, err := parseBool(in.Active)
-		if err != nil {
-			e.crowdError(c, http.StatusBadRequest, "INVALID_GROUP", "active: "+err.Error())
-			return
-		}
-		active = b
+	active, err := activeOr(in.Active, true)
+	if err != nil {
+		e.crowdError(c, http.StatusBadRequest, "INVALID_GROUP", "active: "+err.Error())
+		return
 	}
 	name := deref(in.Name)
 	e.mu.Lock()
@@ -776,33 +730,26 @@ func (e *Emulator) crowdCreateGroup(c *call) {
 
 // crowdUpdateGroup: PUT /group?groupname=g with the full entity → 204 (atlassian-api.md 3.4).
 func (e *Emulator) crowdUpdateGroup(c *call) {
-	name, ok := e.crowdGroupnameParam(c)
+	name, ok := e.crowdParam(c, "groupname")
 	if !ok {
 		return
 	}
 	var in crowdGroupIn
-	if err := decodeJSON(c.r, &in); err != nil {
-		e.crowdError(c, http.StatusBadRequest, "ILLEGAL_ARGUMENT", err.Error())
+	if !e.crowdDecode(c, &in) {
 		return
 	}
 	if !strings.EqualFold(deref(in.Name), name) {
 		e.crowdError(c, http.StatusBadRequest, "INVALID_GROUP", "Group name in the body does not match the groupname parameter")
 		return
 	}
-	active := true
-	if in.Active != nil {
-		b, err := parseBool(in.Active)
-		if err != nil {
-			e.crowdError(c, http.StatusBadRequest, "INVALID_GROUP", "active: "+err.Error())
-			return
-		}
-		active = b
+	active, err := activeOr(in.Active, true)
+	if err != nil {
+		e.crowdError(c, http.StatusBadRequest, "INVALID_GROUP", "active: "+err.Error())
+		return
 	}
 	e.mu.Lock()
-	g := e.dir.group(name)
+	g := e.crowdFindGroup(c, name, e.mu.Unlock)
 	if g == nil {
-		e.mu.Unlock()
-		e.crowdError(c, http.StatusNotFound, "GROUP_NOT_FOUND", crowdGroupNotFound(name))
 		return
 	}
 	g.description, g.active = deref(in.Description), active
@@ -811,15 +758,13 @@ func (e *Emulator) crowdUpdateGroup(c *call) {
 }
 
 func (e *Emulator) crowdDeleteGroup(c *call) {
-	name, ok := e.crowdGroupnameParam(c)
+	name, ok := e.crowdParam(c, "groupname")
 	if !ok {
 		return
 	}
 	e.mu.Lock()
-	g := e.dir.group(name)
+	g := e.crowdFindGroup(c, name, e.mu.Unlock)
 	if g == nil {
-		e.mu.Unlock()
-		e.crowdError(c, http.StatusNotFound, "GROUP_NOT_FOUND", crowdGroupNotFound(name))
 		return
 	}
 	e.dir.deleteGroup(g)
@@ -829,17 +774,15 @@ func (e *Emulator) crowdDeleteGroup(c *call) {
 
 // crowdNestedGroups: the emulator has no nested groups, so child and parent lists are empty.
 func (e *Emulator) crowdNestedGroups(c *call) {
-	name, ok := e.crowdGroupnameParam(c)
+	name, ok := e.crowdParam(c, "groupname")
 	if !ok {
 		return
 	}
 	e.mu.RLock()
-	g := e.dir.group(name)
-	e.mu.RUnlock()
-	if g == nil {
-		e.crowdError(c, http.StatusNotFound, "GROUP_NOT_FOUND", crowdGroupNotFound(name))
+	if e.crowdFindGroup(c, name, e.mu.RUnlock) == nil {
 		return
 	}
+	e.mu.RUnlock()
 	e.writeJSON(c.w, http.StatusOK, crowdGroupList{Expand: "group", Groups: []crowdRef{}})
 }
 

@@ -366,6 +366,14 @@ func parseBool(raw json.RawMessage) (bool, error) {
 	return false, fmt.Errorf("not a boolean: %s", truncate(string(raw), 40))
 }
 
+// activeOr parses an optional "active" field: def when it is absent.
+func activeOr(raw json.RawMessage, def bool) (bool, error) {
+	if raw == nil {
+		return def, nil
+	}
+	return parseBool(raw)
+}
+
 func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s

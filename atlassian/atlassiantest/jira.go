@@ -56,94 +56,33 @@ func msgGroupNotFound(name string) string {
 
 // serveJira dispatches the Jira REST v2 paths the emulator knows.
 func (e *Emulator) serveJira(c *call) {
-	m := c.r.Method
 	switch c.sub {
 	case "user":
-		switch m {
-		case http.MethodGet:
-			e.jiraGetUser(c)
-		case http.MethodPost:
-			e.jiraCreateUser(c)
-		case http.MethodPut:
-			e.jiraUpdateUser(c)
-		case http.MethodDelete:
-			e.jiraDeleteUser(c)
-		default:
-			methodNotAllowed(c.w, "GET, POST, PUT, DELETE")
-		}
+		handlers{get: e.jiraGetUser, post: e.jiraCreateUser, put: e.jiraUpdateUser, del: e.jiraDeleteUser}.serve(c)
 	case "user/search":
-		if m != http.MethodGet {
-			methodNotAllowed(c.w, "GET")
-			return
-		}
-		e.jiraSearchUsers(c)
+		handlers{get: e.jiraSearchUsers}.serve(c)
 	case "user/list":
 		if !e.version.userList() {
 			e.jiraNotFoundPath(c)
 			return
 		}
-		if m != http.MethodGet {
-			methodNotAllowed(c.w, "GET")
-			return
-		}
-		e.jiraListUsers(c)
+		handlers{get: e.jiraListUsers}.serve(c)
 	case "user/password":
-		if m != http.MethodPut {
-			methodNotAllowed(c.w, "PUT")
-			return
-		}
-		e.jiraSetPassword(c)
+		handlers{put: e.jiraSetPassword}.serve(c)
 	case "user/application":
-		switch m {
-		case http.MethodPost, http.MethodDelete:
-			e.jiraUserApplication(c, m == http.MethodPost)
-		default:
-			methodNotAllowed(c.w, "POST, DELETE")
-		}
+		handlers{post: e.jiraUserApplication, del: e.jiraUserApplication}.serve(c)
 	case "group":
-		switch m {
-		case http.MethodGet:
-			e.jiraGetGroup(c)
-		case http.MethodPost:
-			e.jiraCreateGroup(c)
-		case http.MethodDelete:
-			e.jiraDeleteGroup(c)
-		default:
-			methodNotAllowed(c.w, "GET, POST, DELETE")
-		}
+		handlers{get: e.jiraGetGroup, post: e.jiraCreateGroup, del: e.jiraDeleteGroup}.serve(c)
 	case "group/member":
-		if m != http.MethodGet {
-			methodNotAllowed(c.w, "GET")
-			return
-		}
-		e.jiraGroupMembers(c)
+		handlers{get: e.jiraGroupMembers}.serve(c)
 	case "group/user":
-		switch m {
-		case http.MethodPost:
-			e.jiraAddMember(c)
-		case http.MethodDelete:
-			e.jiraRemoveMember(c)
-		default:
-			methodNotAllowed(c.w, "POST, DELETE")
-		}
+		handlers{post: e.jiraAddMember, del: e.jiraRemoveMember}.serve(c)
 	case "groups/picker":
-		if m != http.MethodGet {
-			methodNotAllowed(c.w, "GET")
-			return
-		}
-		e.jiraGroupsPicker(c)
+		handlers{get: e.jiraGroupsPicker}.serve(c)
 	case "serverInfo":
-		if m != http.MethodGet {
-			methodNotAllowed(c.w, "GET")
-			return
-		}
-		e.jiraServerInfo(c)
+		handlers{get: e.jiraServerInfo}.serve(c)
 	case "myself":
-		if m != http.MethodGet {
-			methodNotAllowed(c.w, "GET")
-			return
-		}
-		e.jiraMyself(c)
+		handlers{get: e.jiraMyself}.serve(c)
 	default:
 		e.jiraNotFoundPath(c)
 	}
@@ -153,6 +92,47 @@ func (e *Emulator) serveJira(c *call) {
 // unknown REST paths with 404; the body text is ours.
 func (e *Emulator) jiraNotFoundPath(c *call) {
 	e.jiraError(c, http.StatusNotFound, "null for uri: "+c.origin+c.r.URL.RequestURI())
+}
+
+// handlers are the methods one path answers; a nil handler means the method is not allowed.
+type handlers struct{ get, post, put, del func(*call) }
+
+// serve runs the handler for the request's method, or answers 405 with an Allow header that names
+// the methods with a handler in the order GET, POST, PUT, DELETE.
+func (h handlers) serve(c *call) {
+	var run func(*call)
+	switch c.r.Method {
+	case http.MethodGet:
+		run = h.get
+	case http.MethodPost:
+		run = h.post
+	case http.MethodPut:
+		run = h.put
+	case http.MethodDelete:
+		run = h.del
+	}
+	if run == nil {
+		methodNotAllowed(c.w, h.allow())
+		return
+	}
+	run(c)
+}
+
+func (h handlers) allow() string {
+	var b strings.Builder
+	for _, m := range [...]struct {
+		name string
+		h    func(*call)
+	}{{http.MethodGet, h.get}, {http.MethodPost, h.post}, {http.MethodPut, h.put}, {http.MethodDelete, h.del}} {
+		if m.h == nil {
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(m.name)
+	}
+	return b.String()
 }
 
 // methodNotAllowed: Guess (1.1): JAX-RS answers 405 with an empty body.
@@ -213,12 +193,29 @@ func (e *Emulator) lookup(username, key string) *user {
 	return e.dir.user(username)
 }
 
-func (e *Emulator) jiraUserNotFound(c *call, username, key string) {
+// jiraFindUser returns the target user, or answers 404 and calls unlock. Call it with e.mu held;
+// unlock releases it.
+func (e *Emulator) jiraFindUser(c *call, username, key string, unlock func()) *user {
+	u := e.lookup(username, key)
+	if u != nil {
+		return u
+	}
+	unlock()
 	if key != "" {
 		e.jiraError(c, http.StatusNotFound, msgUserKeyNotFound(key))
-		return
+	} else {
+		e.jiraError(c, http.StatusNotFound, msgUserNotFound(username))
 	}
-	e.jiraError(c, http.StatusNotFound, msgUserNotFound(username))
+	return nil
+}
+
+// jiraDecode reads the JSON body into v, answering 400 itself when it cannot.
+func (e *Emulator) jiraDecode(c *call, v any) bool {
+	if err := decodeJSON(c.r, v); err != nil {
+		e.jiraError(c, http.StatusBadRequest, err.Error())
+		return false
+	}
+	return true
 }
 
 func expandFlags(raw string) (groups, roles bool) {
@@ -243,10 +240,8 @@ func (e *Emulator) jiraGetUser(c *call) {
 	}
 	eg, er := expandFlags(c.r.URL.RawQuery)
 	e.mu.RLock()
-	u := e.lookup(username, key)
+	u := e.jiraFindUser(c, username, key, e.mu.RUnlock)
 	if u == nil {
-		e.mu.RUnlock()
-		e.jiraUserNotFound(c, username, key)
 		return
 	}
 	e.sendJiraUser(c, http.StatusOK, u, eg, er, e.mu.RUnlock)
@@ -296,8 +291,7 @@ const (
 
 func (e *Emulator) jiraCreateUser(c *call) {
 	var in jiraUserWrite
-	if err := decodeJSON(c.r, &in); err != nil {
-		e.jiraError(c, http.StatusBadRequest, err.Error())
+	if !e.jiraDecode(c, &in) {
 		return
 	}
 	errs := map[string]string{}
@@ -313,13 +307,9 @@ func (e *Emulator) jiraCreateUser(c *call) {
 	if strings.TrimSpace(display) == "" || len([]rune(display)) > 255 {
 		errs[fieldDisplayName] = msgDisplayName
 	}
-	active := true
-	if in.Active != nil {
-		b, err := parseBool(in.Active)
-		if err != nil {
-			errs["active"] = err.Error()
-		}
-		active = b
+	active, err := activeOr(in.Active, true)
+	if err != nil {
+		errs["active"] = err.Error()
 	}
 	// applicationKeys put the user in each application's default group (atlassian-api.md 1.3).
 	// Guess (1.3 [U]): when omitted, the user gets no application access (and no seat).
@@ -394,8 +384,7 @@ func (e *Emulator) jiraUpdateUser(c *call) {
 		return
 	}
 	var in jiraUserWrite
-	if err := decodeJSON(c.r, &in); err != nil {
-		e.jiraError(c, http.StatusBadRequest, err.Error())
+	if !e.jiraDecode(c, &in) {
 		return
 	}
 	errs := map[string]string{}
@@ -431,10 +420,8 @@ func (e *Emulator) jiraUpdateUser(c *call) {
 	now := e.now()
 
 	e.mu.Lock()
-	u := e.lookup(username, key)
+	u := e.jiraFindUser(c, username, key, e.mu.Unlock)
 	if u == nil {
-		e.mu.Unlock()
-		e.jiraUserNotFound(c, username, key)
 		return
 	}
 	rename := in.Name != nil && !strings.EqualFold(*in.Name, u.name)
@@ -493,10 +480,8 @@ func (e *Emulator) jiraDeleteUser(c *call) {
 		return
 	}
 	e.mu.Lock()
-	u := e.lookup(username, key)
+	u := e.jiraFindUser(c, username, key, e.mu.Unlock)
 	if u == nil {
-		e.mu.Unlock()
-		e.jiraUserNotFound(c, username, key)
 		return
 	}
 	if strings.EqualFold(u.name, c.principal) {
@@ -699,8 +684,7 @@ func (e *Emulator) jiraSetPassword(c *call) {
 		Password        *string `json:"password"`
 		CurrentPassword *string `json:"currentPassword"`
 	}
-	if err := decodeJSON(c.r, &in); err != nil {
-		e.jiraError(c, http.StatusBadRequest, err.Error())
+	if !e.jiraDecode(c, &in) {
 		return
 	}
 	if deref(in.Password) == "" {
@@ -708,10 +692,8 @@ func (e *Emulator) jiraSetPassword(c *call) {
 		return
 	}
 	e.mu.Lock()
-	u := e.lookup(username, key)
+	u := e.jiraFindUser(c, username, key, e.mu.Unlock)
 	if u == nil {
-		e.mu.Unlock()
-		e.jiraUserNotFound(c, username, key)
 		return
 	}
 	u.password = *in.Password
@@ -722,7 +704,8 @@ func (e *Emulator) jiraSetPassword(c *call) {
 
 // jiraUserApplication adds or removes application access = membership of the application's
 // default group (atlassian-api.md 1.7). Guess (1.7 [U]): 200 with an empty body, idempotent.
-func (e *Emulator) jiraUserApplication(c *call, add bool) {
+func (e *Emulator) jiraUserApplication(c *call) {
+	add := c.r.Method == http.MethodPost
 	raw := c.r.URL.RawQuery
 	username, _ := query(raw, "username")
 	appKey, _ := query(raw, "applicationKey")
@@ -733,10 +716,8 @@ func (e *Emulator) jiraUserApplication(c *call, add bool) {
 	}
 	now := e.now()
 	e.mu.Lock()
-	u := e.dir.user(username)
+	u := e.jiraFindUser(c, username, "", e.mu.Unlock)
 	if u == nil {
-		e.mu.Unlock()
-		e.jiraError(c, http.StatusNotFound, msgUserNotFound(username))
 		return
 	}
 	g := e.dir.group(a.defaultGroup)

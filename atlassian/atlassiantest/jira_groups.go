@@ -55,6 +55,17 @@ func (e *Emulator) groupnameParam(c *call) (string, bool) {
 	return name, true
 }
 
+// jiraFindGroup returns the named group, or answers 404 and calls unlock. Call it with e.mu held;
+// unlock releases it.
+func (e *Emulator) jiraFindGroup(c *call, name string, unlock func()) *group {
+	g := e.dir.group(name)
+	if g == nil {
+		unlock()
+		e.jiraError(c, http.StatusNotFound, msgGroupNotFound(name))
+	}
+	return g
+}
+
 func (e *Emulator) jiraGetGroup(c *call) {
 	name, ok := e.groupnameParam(c)
 	if !ok {
@@ -63,10 +74,8 @@ func (e *Emulator) jiraGetGroup(c *call) {
 	expand, _ := query(c.r.URL.RawQuery, "expand")
 	exp, from, to := parseUsersExpand(expand)
 	e.mu.RLock()
-	g := e.dir.group(name)
+	g := e.jiraFindGroup(c, name, e.mu.RUnlock)
 	if g == nil {
-		e.mu.RUnlock()
-		e.jiraError(c, http.StatusNotFound, msgGroupNotFound(name))
 		return
 	}
 	e.sendJiraGroup(c, http.StatusOK, g, exp, from, to, e.mu.RUnlock)
@@ -76,8 +85,7 @@ func (e *Emulator) jiraCreateGroup(c *call) {
 	var in struct {
 		Name *string `json:"name"`
 	}
-	if err := decodeJSON(c.r, &in); err != nil {
-		e.jiraError(c, http.StatusBadRequest, err.Error())
+	if !e.jiraDecode(c, &in) {
 		return
 	}
 	name := deref(in.Name)
@@ -107,15 +115,11 @@ func (e *Emulator) jiraDeleteGroup(c *call) {
 	}
 	swap, hasSwap := query(c.r.URL.RawQuery, "swapGroup")
 	e.mu.Lock()
-	g := e.dir.group(name)
+	g := e.jiraFindGroup(c, name, e.mu.Unlock)
 	if g == nil {
-		e.mu.Unlock()
-		e.jiraError(c, http.StatusNotFound, msgGroupNotFound(name))
 		return
 	}
-	if hasSwap && swap != "" && e.dir.group(swap) == nil {
-		e.mu.Unlock()
-		e.jiraError(c, http.StatusNotFound, msgGroupNotFound(swap))
+	if hasSwap && swap != "" && e.jiraFindGroup(c, swap, e.mu.Unlock) == nil {
 		return
 	}
 	e.dir.deleteGroup(g)
@@ -143,10 +147,8 @@ func (e *Emulator) jiraGroupMembers(c *call) {
 	}
 
 	e.mu.RLock()
-	g := e.dir.group(name)
+	g := e.jiraFindGroup(c, name, e.mu.RUnlock)
 	if g == nil {
-		e.mu.RUnlock()
-		e.jiraError(c, http.StatusNotFound, msgGroupNotFound(name))
 		return
 	}
 	// The page is written straight into the response buffer, without copying the member list.
@@ -198,6 +200,22 @@ func (e *Emulator) jiraGroupMembers(c *call) {
 	e.send(c.w, http.StatusOK, j)
 }
 
+// jiraFindMembers returns the group and the user a membership change names. A missing group is
+// answered 404, a missing user userStatus; either way e.mu, which the caller holds, is released.
+func (e *Emulator) jiraFindMembers(c *call, groupname, username string, userStatus int) (*group, *user) {
+	g := e.jiraFindGroup(c, groupname, e.mu.Unlock)
+	if g == nil {
+		return nil, nil
+	}
+	u := e.dir.user(username)
+	if u == nil {
+		e.mu.Unlock()
+		e.jiraError(c, userStatus, msgUserNotFound(username))
+		return nil, nil
+	}
+	return g, u
+}
+
 func (e *Emulator) jiraAddMember(c *call) {
 	name, ok := e.groupnameParam(c)
 	if !ok {
@@ -206,24 +224,15 @@ func (e *Emulator) jiraAddMember(c *call) {
 	var in struct {
 		Name *string `json:"name"`
 	}
-	if err := decodeJSON(c.r, &in); err != nil {
-		e.jiraError(c, http.StatusBadRequest, err.Error())
+	if !e.jiraDecode(c, &in) {
 		return
 	}
 	username := deref(in.Name)
 	now := e.now()
 	e.mu.Lock()
-	g := e.dir.group(name)
-	if g == nil {
-		e.mu.Unlock()
-		e.jiraError(c, http.StatusNotFound, msgGroupNotFound(name))
-		return
-	}
-	u := e.dir.user(username)
+	// 400 for a missing user (atlassian-api.md 1.8). Guess: the text.
+	g, u := e.jiraFindMembers(c, name, username, http.StatusBadRequest)
 	if u == nil {
-		e.mu.Unlock()
-		// 400 for a missing user (atlassian-api.md 1.8). Guess: the text.
-		e.jiraError(c, http.StatusBadRequest, msgUserNotFound(username))
 		return
 	}
 	if err := e.dir.addMember(g, u, now); err != nil {
@@ -250,16 +259,8 @@ func (e *Emulator) jiraRemoveMember(c *call) {
 	username, _ := query(c.r.URL.RawQuery, "username")
 	now := e.now()
 	e.mu.Lock()
-	g := e.dir.group(name)
-	if g == nil {
-		e.mu.Unlock()
-		e.jiraError(c, http.StatusNotFound, msgGroupNotFound(name))
-		return
-	}
-	u := e.dir.user(username)
+	g, u := e.jiraFindMembers(c, name, username, http.StatusNotFound)
 	if u == nil {
-		e.mu.Unlock()
-		e.jiraError(c, http.StatusNotFound, msgUserNotFound(username))
 		return
 	}
 	if err := e.dir.removeMember(g, u, now); err != nil {

@@ -151,14 +151,7 @@ func (j *jsonBuf) jiraUser(origin string, u *user, expandGroups, expandRoles boo
 	j.str(u.key)
 	j.raw(`,"name":`)
 	j.str(u.name)
-	j.raw(`,"emailAddress":`)
-	j.str(u.email)
-	j.raw(`,"avatarUrls":`)
-	j.jiraAvatars(origin, u.key)
-	j.raw(`,"displayName":`)
-	j.str(u.displayName)
-	j.raw(`,"active":`)
-	j.bool(u.active)
+	j.jiraUserCommon(origin, u)
 	j.raw(`,"deleted":false,"timeZone":"` + jiraTimeZone + `","locale":"` + jiraLocale + `","groups":{"size":`)
 	j.int(len(u.groups))
 	j.raw(`,"items":[`)
@@ -204,14 +197,9 @@ func (j *jsonBuf) jiraUser(origin string, u *user, expandGroups, expandRoles boo
 	j.raw("}")
 }
 
-// jiraUserLite appends the lighter UserJson of member lists (atlassian-api.md 1.2, 1.8).
-func (j *jsonBuf) jiraUserLite(origin string, u *user) {
-	j.raw(`{"self":`)
-	j.url(origin, "/rest/api/2/user", "username", u.name)
-	j.raw(`,"name":`)
-	j.str(u.name)
-	j.raw(`,"key":`)
-	j.str(u.key)
+// jiraUserCommon appends the fields from emailAddress to active, which the full and the lite user
+// representations write alike.
+func (j *jsonBuf) jiraUserCommon(origin string, u *user) {
 	j.raw(`,"emailAddress":`)
 	j.str(u.email)
 	j.raw(`,"avatarUrls":`)
@@ -220,6 +208,17 @@ func (j *jsonBuf) jiraUserLite(origin string, u *user) {
 	j.str(u.displayName)
 	j.raw(`,"active":`)
 	j.bool(u.active)
+}
+
+// jiraUserLite appends the lighter UserJson of member lists (atlassian-api.md 1.2, 1.8).
+func (j *jsonBuf) jiraUserLite(origin string, u *user) {
+	j.raw(`{"self":`)
+	j.url(origin, "/rest/api/2/user", "username", u.name)
+	j.raw(`,"name":`)
+	j.str(u.name)
+	j.raw(`,"key":`)
+	j.str(u.key)
+	j.jiraUserCommon(origin, u)
 	j.raw(`,"timeZone":"` + jiraTimeZone + `"}`)
 }
 
