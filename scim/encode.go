@@ -6,6 +6,8 @@ import (
 	"strconv"
 
 	"github.com/elimity-com/scim"
+
+	"github.com/scimbridge/scimbridge/internal/jsonenc"
 )
 
 // appendValue appends v as encoding/json would encode it (map keys sorted,
@@ -19,7 +21,7 @@ func appendValue(b []byte, v any) ([]byte, error) {
 	case nil:
 		return append(b, "null"...), nil
 	case string:
-		return appendString(b, x), nil
+		return jsonenc.AppendString(b, x, true), nil
 	case bool:
 		return strconv.AppendBool(b, x), nil
 	case int:
@@ -54,7 +56,7 @@ func appendValue(b []byte, v any) ([]byte, error) {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendString(b, e)
+			b = jsonenc.AppendString(b, e, true)
 		}
 		return append(b, ']'), nil
 	case []memberJSON:
@@ -86,7 +88,7 @@ func appendMap(b []byte, m map[string]any) ([]byte, error) {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendString(b, k)
+		b = jsonenc.AppendString(b, k, true)
 		b = append(b, ':')
 		var err error
 		if b, err = appendValue(b, m[k]); err != nil {

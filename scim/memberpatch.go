@@ -13,6 +13,8 @@ import (
 	"github.com/elimity-com/scim"
 	scimerrors "github.com/elimity-com/scim/errors"
 	"github.com/scim2/filter-parser/v2"
+
+	"github.com/scimbridge/scimbridge/internal/jsonenc"
 )
 
 // PATCH /Groups/{id} with membership operations only, without elimity.
@@ -29,17 +31,20 @@ import (
 
 const patchOpSchema = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 
-// memberPatchOps reads a PATCH body whose operations are all membership
-// forms (see memberOps) into the operations elimity would hand the
-// handler; false for anything else.
-func memberPatchOps(body []byte) ([]scim.PatchOperation, bool) {
+// rawPatchOp is one operation of a PATCH body, its value not decoded yet.
+type rawPatchOp struct {
+	Op    string
+	Path  string
+	Value json.RawMessage
+}
+
+// decodePatchOps reads a PatchOp body for the fast paths: exactly the
+// PatchOp schema, at least one operation, no unknown member and nothing after
+// the object; false for anything else, which elimity then answers.
+func decodePatchOps(body []byte) ([]rawPatchOp, bool) {
 	var req struct {
 		Schemas    []string
-		Operations []struct {
-			Op    string
-			Path  string
-			Value json.RawMessage
-		}
+		Operations []rawPatchOp
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
@@ -49,11 +54,22 @@ func memberPatchOps(body []byte) ([]scim.PatchOperation, bool) {
 	if len(req.Schemas) != 1 || req.Schemas[0] != patchOpSchema || len(req.Operations) == 0 {
 		return nil, false
 	}
-	ops := make([]scim.PatchOperation, 0, len(req.Operations))
+	return req.Operations, true
+}
+
+// memberPatchOps reads a PATCH body whose operations are all membership
+// forms (see memberOps) into the operations elimity would hand the
+// handler; false for anything else.
+func memberPatchOps(body []byte) ([]scim.PatchOperation, bool) {
+	rawOps, ok := decodePatchOps(body)
+	if !ok {
+		return nil, false
+	}
+	ops := make([]scim.PatchOperation, 0, len(rawOps))
 	members := func() *filter.Path {
 		return &filter.Path{AttributePath: filter.AttributePath{AttributeName: attrMembers}}
 	}
-	for _, o := range req.Operations {
+	for _, o := range rawOps {
 		var value any
 		if len(o.Value) > 0 && !bytes.Equal(o.Value, []byte("null")) {
 			list, ok := memberValueList(o.Value)
@@ -260,83 +276,14 @@ func appendMembers(b []byte, members []memberJSON) []byte {
 			b = append(b, ',')
 		}
 		b = append(b, `{"$ref":`...)
-		b = appendString(b, m.Ref)
+		b = jsonenc.AppendString(b, m.Ref, true)
 		b = append(b, `,"display":`...)
-		b = appendString(b, m.Display)
+		b = jsonenc.AppendString(b, m.Display, true)
 		b = append(b, `,"type":`...)
-		b = appendString(b, m.Type)
+		b = jsonenc.AppendString(b, m.Type, true)
 		b = append(b, `,"value":`...)
-		b = appendString(b, m.Value)
+		b = jsonenc.AppendString(b, m.Value, true)
 		b = append(b, '}')
 	}
 	return append(b, ']')
-}
-
-// jsonPlain marks the ASCII bytes appendString copies as they are; read
-// only (encoding/json keeps the same table).
-var jsonPlain = func() (t [utf8.RuneSelf]bool) {
-	for c := 0x20; c < utf8.RuneSelf; c++ {
-		t[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
-	}
-	return t
-}()
-
-// appendString writes s as encoding/json does (HTML-safe): ", \ and
-// control characters escaped, <, > and & as \u003c…, invalid UTF-8 as
-// U+FFFD, U+2028 and U+2029 escaped.
-func appendString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	i := 0
-	for i < len(s) && s[i] < utf8.RuneSelf && jsonPlain[s[i]] {
-		i++
-	}
-	if i == len(s) { // the common case: nothing to escape
-		b = append(b, s...)
-		return append(b, '"')
-	}
-	start := 0
-	for i < len(s) {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if jsonPlain[c] {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }

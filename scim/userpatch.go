@@ -50,24 +50,12 @@ func newPlainAttrs(s schema.Schema) plainAttrs {
 // userPatchOps reads a PATCH body whose operations all add or replace a
 // plainAttrs attribute with a value of its type; false for anything else.
 func userPatchOps(body []byte, attrs plainAttrs) ([]scim.PatchOperation, bool) {
-	var req struct {
-		Schemas    []string
-		Operations []struct {
-			Op    string
-			Path  string
-			Value json.RawMessage
-		}
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil || dec.More() {
+	rawOps, ok := decodePatchOps(body)
+	if !ok {
 		return nil, false
 	}
-	if len(req.Schemas) != 1 || req.Schemas[0] != patchOpSchema || len(req.Operations) == 0 {
-		return nil, false
-	}
-	ops := make([]scim.PatchOperation, 0, len(req.Operations))
-	for _, o := range req.Operations {
+	ops := make([]scim.PatchOperation, 0, len(rawOps))
+	for _, o := range rawOps {
 		op := strings.ToLower(o.Op)
 		a, ok := attrs[strings.ToLower(o.Path)]
 		if !ok || op != "add" && op != "replace" {

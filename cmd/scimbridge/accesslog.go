@@ -21,6 +21,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/scimbridge/scimbridge/config"
+	"github.com/scimbridge/scimbridge/internal/jsonenc"
 	"github.com/scimbridge/scimbridge/scim"
 )
 
@@ -235,9 +236,9 @@ func (a *accessWriter) write(level slog.Level, r *http.Request, rec *recorder, e
 	b = append(b, `","level":"`...)
 	b = append(b, level.String()...)
 	b = append(b, `","msg":"http request","method":`...)
-	b = appendJSONString(b, r.Method)
+	b = jsonenc.AppendString(b, r.Method, false) // as slog does: not HTML-safe
 	b = append(b, `,"path":`...)
-	b = appendJSONString(b, clip(r.URL.Path, 512))
+	b = jsonenc.AppendString(b, clip(r.URL.Path, 512), false)
 	b = append(b, `,"status":`...)
 	b = strconv.AppendInt(b, int64(rec.status), 10)
 	b = append(b, `,"bytes":`...)
@@ -245,14 +246,14 @@ func (a *accessWriter) write(level slog.Level, r *http.Request, rec *recorder, e
 	b = append(b, `,"duration_ms":`...)
 	b = strconv.AppendFloat(b, float64(elapsed.Microseconds())/1000, 'f', -1, 64)
 	b = append(b, `,"remote":`...)
-	b = appendJSONString(b, r.RemoteAddr)
+	b = jsonenc.AppendString(b, r.RemoteAddr, false)
 	b = append(b, `,"user_agent":`...)
-	b = appendJSONString(b, clip(r.UserAgent(), 256))
+	b = jsonenc.AppendString(b, clip(r.UserAgent(), 256), false)
 	b = append(b, `,"request_id":`...)
-	b = appendJSONString(b, info.id)
+	b = jsonenc.AppendString(b, info.id, false)
 	if info.tenant != "" {
 		b = append(b, `,"tenant":`...)
-		b = appendJSONString(b, info.tenant)
+		b = jsonenc.AppendString(b, info.tenant, false)
 	}
 	b = append(b, "}\n"...)
 	_, _ = a.w.Write(b)
@@ -260,59 +261,6 @@ func (a *accessWriter) write(level slog.Level, r *http.Request, rec *recorder, e
 		*bp = b
 		a.bufs.Put(bp)
 	}
-}
-
-// appendJSONString appends s as a JSON string: quotes, backslashes and
-// control characters escaped, invalid UTF-8 as U+FFFD, and U+2028/U+2029
-// escaped (as encoding/json does), so any path or user agent makes a valid
-// line.
-func appendJSONString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
-			i++
-			continue
-		}
-		if c < utf8.RuneSelf {
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }
 
 // requestID returns the caller's id when it is 1..maxRequestIDLen

@@ -148,6 +148,23 @@ func (d *attrDecoder) space() {
 	}
 }
 
+// next reads what follows a member or element: a comma (more: true) or
+// the closing byte (more: false); ok is false for anything else.
+func (d *attrDecoder) next(closing byte) (more, ok bool) {
+	d.space()
+	if d.i >= len(d.s) {
+		return false, false
+	}
+	d.i++
+	switch d.s[d.i-1] {
+	case ',':
+		return true, true
+	case closing:
+		return false, true
+	}
+	return false, false
+}
+
 func (d *attrDecoder) value(depth int) (any, bool) {
 	if depth > 64 || d.i >= len(d.s) {
 		return nil, false
@@ -178,17 +195,10 @@ func (d *attrDecoder) value(depth int) (any, bool) {
 				return nil, false
 			}
 			m[k] = v
-			d.space()
-			if d.i >= len(d.s) {
+			if more, ok := d.next('}'); !ok {
 				return nil, false
-			}
-			d.i++
-			switch d.s[d.i-1] {
-			case ',':
-			case '}':
+			} else if !more {
 				return m, true
-			default:
-				return nil, false
 			}
 		}
 	case c == '[':
@@ -206,17 +216,10 @@ func (d *attrDecoder) value(depth int) (any, bool) {
 				return nil, false
 			}
 			l = append(l, v)
-			d.space()
-			if d.i >= len(d.s) {
+			if more, ok := d.next(']'); !ok {
 				return nil, false
-			}
-			d.i++
-			switch d.s[d.i-1] {
-			case ',':
-			case ']':
+			} else if !more {
 				return l, true
-			default:
-				return nil, false
 			}
 		}
 	case c == '"':
