@@ -15,10 +15,8 @@ import (
 
 	"github.com/gorilla/mux"
 
-	"github.com/scimbridge/scimbridge/atlassian"
 	"github.com/scimbridge/scimbridge/atlassian/atlassiantest"
-	"github.com/scimbridge/scimbridge/atlassian/crowd"
-	"github.com/scimbridge/scimbridge/atlassian/jira"
+	"github.com/scimbridge/scimbridge/cmd/internal/wiring"
 	"github.com/scimbridge/scimbridge/config"
 	"github.com/scimbridge/scimbridge/presets"
 	"github.com/scimbridge/scimbridge/reconcile"
@@ -120,12 +118,12 @@ func newEnv(ctx context.Context, o envOptions) (_ *env, err error) {
 	}
 	e.closers = append(e.closers, func() { e.st.Close() })
 
-	tgs, err := targets(cfg, o.log)
+	tgs, err := wiring.Targets(cfg, o.log, nil)
 	if err != nil {
 		return nil, err
 	}
 	e.est = newEngineStore(e.st)
-	e.engine, err = reconcile.New(e.est, engineTenants(cfg), tgs, reconcile.Options{Logger: o.log, Workers: o.workers})
+	e.engine, err = reconcile.New(e.est, wiring.Tenants(cfg), tgs, reconcile.Options{Logger: o.log, Workers: o.workers})
 	if err != nil {
 		return nil, err
 	}
@@ -207,67 +205,4 @@ func randomToken() string {
 	b := make([]byte, 24)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
-}
-
-// The two functions below are copied from cmd/scimbridge/engine.go (package
-// main cannot be imported), so the engine is wired exactly as `serve` does.
-
-// targets builds one Atlassian client per configured target.
-func targets(cfg *config.Config, log *slog.Logger) ([]reconcile.Target, error) {
-	var out []reconcile.Target
-	for _, t := range cfg.Targets {
-		topts := atlassian.TransportOptions{
-			BaseURL: t.URL, RatePerSecond: t.RateLimit, Burst: t.Burst, Timeout: time.Duration(t.Timeout),
-			Logger: log.With("target", t.Name), UserAgent: "scimbridge",
-		}
-		if !t.Token.IsZero() {
-			topts.Auth = atlassian.BearerToken(t.Token.Reveal())
-		} else {
-			topts.Auth = atlassian.BasicAuth(t.User, t.Password.Reveal())
-		}
-		var dir reconcile.Directory
-		keys := t.ApplicationKeys
-		switch t.Kind {
-		case config.KindCrowd:
-			c, err := crowd.New(crowd.Options{TransportOptions: topts})
-			if err != nil {
-				return nil, fmt.Errorf("target %q: %w", t.Name, err)
-			}
-			dir = c
-		default:
-			c, err := jira.New(jira.Options{TransportOptions: topts})
-			if err != nil {
-				return nil, fmt.Errorf("target %q: %w", t.Name, err)
-			}
-			dir = c
-			if keys == nil {
-				keys = []string{"jira-software"}
-			}
-		}
-		out = append(out, reconcile.Target{Name: t.Name, Dir: dir, ApplicationKeys: keys})
-	}
-	return out, nil
-}
-
-// engineTenants turns the configured tenants into the engine's.
-func engineTenants(cfg *config.Config) []reconcile.Tenant {
-	var all []string
-	for _, t := range cfg.Targets {
-		all = append(all, t.Name)
-	}
-	var out []reconcile.Tenant
-	for _, t := range cfg.Tenants {
-		tgs := t.Targets
-		if len(tgs) == 0 {
-			tgs = all
-		}
-		out = append(out, reconcile.Tenant{
-			Name: t.Name, Priority: t.Priority, Targets: tgs, Mapping: t.Compiled,
-			Lifecycle: reconcile.Lifecycle{
-				OnDeactivate: t.Lifecycle.OnDeactivate, OnDelete: t.Lifecycle.OnDelete,
-				RemoveGroupsOnDeactivate: t.Lifecycle.RemoveGroupsOnDeactivate,
-			},
-		})
-	}
-	return out
 }
