@@ -60,28 +60,44 @@ func (d *DB) EachUser(ctx context.Context, tenant string, withGroups bool, fn fu
 }
 
 func (d *DB) userPageAfter(ctx context.Context, tenant string, withGroups bool, after int64) ([]userRow, error) {
-	bctx, err := bounded(ctx)
-	if err != nil {
-		return nil, err
-	}
 	query, scan := eachUserOnlySQL, scanUser
 	if withGroups {
 		query, scan = eachUserGroupsSQL, func(s scanner) (userRow, error) { return scanUserRead(s) }
 	}
-	rows, err := d.r.QueryContext(bctx, query, tenant, after, userPage)
+	return queryAll(ctx, d.r, userPage, scan, query, tenant, after, userPage)
+}
+
+// queryAll runs query on db as one bounded statement (see bounded) and
+// returns every row scanned by scan, in a slice made for size rows (0: nil
+// until a row comes).
+func queryAll[T any](ctx context.Context, db *sql.DB, size int, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
+	bctx, err := bounded(ctx)
 	if err != nil {
 		return nil, err
 	}
+	rows, err := db.QueryContext(bctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, size, scan)
+}
+
+// collect scans every row of rows with scan and closes rows; size is as
+// for queryAll.
+func collect[T any](rows *sql.Rows, size int, scan func(scanner) (T, error)) ([]T, error) {
 	defer rows.Close()
-	page := make([]userRow, 0, userPage)
+	var out []T
+	if size > 0 {
+		out = make([]T, 0, size)
+	}
 	for rows.Next() {
-		r, err := scan(rows)
+		v, err := scan(rows)
 		if err != nil {
 			return nil, err
 		}
-		page = append(page, r)
+		out = append(out, v)
 	}
-	return page, rows.Err()
+	return out, rows.Err()
 }
 
 // groupMembersSQL lists the live groups of a tenant in User.Groups order,
@@ -148,36 +164,12 @@ func (d *DB) GetLinks(ctx context.Context, target, tenant string, ids []string) 
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	links, err := d.getLinks(ctx, target, tenant, ids)
+	list, _ := json.Marshal(ids) // a []string always encodes
+	links, err := queryAll(ctx, d.r, 0, scanLink, getLinksSQL, target, tenant, string(list))
 	if err != nil {
 		return nil, fmt.Errorf("get %d links of %s/%s: %w", len(ids), target, tenant, err)
 	}
 	return links, nil
-}
-
-func (d *DB) getLinks(ctx context.Context, target, tenant string, ids []string) ([]store.Link, error) {
-	list, err := json.Marshal(ids)
-	if err != nil {
-		return nil, err
-	}
-	bctx, err := bounded(ctx)
-	if err != nil {
-		return nil, err
-	}
-	rows, err := d.r.QueryContext(bctx, getLinksSQL, target, tenant, string(list))
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []store.Link
-	for rows.Next() {
-		l, err := scanLink(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, l)
-	}
-	return out, rows.Err()
 }
 
 // PutLinks creates or replaces the links in one write; see
@@ -216,30 +208,9 @@ const strandedLinksSQL = `SELECT ` + linkCols + ` FROM links
 // StrandedLinks returns the user links on target whose user is not live;
 // see store.EngineStore.
 func (d *DB) StrandedLinks(ctx context.Context, target string) ([]store.Link, error) {
-	links, err := d.strandedLinks(ctx, target)
+	links, err := queryAll(ctx, d.r, 0, scanLink, strandedLinksSQL, target)
 	if err != nil {
 		return nil, fmt.Errorf("stranded links of %s: %w", target, err)
 	}
 	return links, nil
-}
-
-func (d *DB) strandedLinks(ctx context.Context, target string) ([]store.Link, error) {
-	bctx, err := bounded(ctx)
-	if err != nil {
-		return nil, err
-	}
-	rows, err := d.r.QueryContext(bctx, strandedLinksSQL, target)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []store.Link
-	for rows.Next() {
-		l, err := scanLink(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, l)
-	}
-	return out, rows.Err()
 }

@@ -201,14 +201,5 @@ func (d *DB) linkPage(ctx context.Context, target string, first bool, tenant, id
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	out := make([]store.Link, 0, linkPage)
-	for rows.Next() {
-		l, err := scanLink(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, l)
-	}
-	return out, rows.Err()
+	return collect(rows, linkPage, scanLink)
 }
