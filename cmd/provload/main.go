@@ -174,13 +174,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-func runLightPhases(ctx context.Context, o options, dir string, log *slog.Logger, out io.Writer, want func(string) bool) error {
-	sub, err := os.MkdirTemp(dir, "light-")
+// phaseEnv starts a fresh bridge and emulator with o's limits, its database
+// in a new directory under dir named after prefix.
+func phaseEnv(ctx context.Context, o options, dir, prefix string, log *slog.Logger) (*env, error) {
+	sub, err := os.MkdirTemp(dir, prefix)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	e, err := newEnv(ctx, envOptions{dir: sub, rate: o.rate, burst: o.burst,
+	return newEnv(ctx, envOptions{dir: sub, rate: o.rate, burst: o.burst,
 		clientRate: o.clientRate, clientBurst: o.clientBurst, preset: o.preset, workers: o.workers, log: log})
+}
+
+func runLightPhases(ctx context.Context, o options, dir string, log *slog.Logger, out io.Writer, want func(string) bool) error {
+	e, err := phaseEnv(ctx, o, dir, "light-", log)
 	if err != nil {
 		return err
 	}
@@ -232,12 +238,7 @@ func runLightPhases(ctx context.Context, o options, dir string, log *slog.Logger
 }
 
 func runLoadPhase(ctx context.Context, o options, dir string, log *slog.Logger, out, progress io.Writer) error {
-	sub, err := os.MkdirTemp(dir, "load-")
-	if err != nil {
-		return err
-	}
-	e, err := newEnv(ctx, envOptions{dir: sub, rate: o.rate, burst: o.burst,
-		clientRate: o.clientRate, clientBurst: o.clientBurst, preset: o.preset, workers: o.workers, log: log})
+	e, err := phaseEnv(ctx, o, dir, "load-", log)
 	if err != nil {
 		return err
 	}
