@@ -25,6 +25,9 @@ type Faults struct {
 	Burst int `json:"burst"`
 	// DropRate is the probability (0..1) that the connection is closed without an answer.
 	DropRate float64 `json:"drop_rate"`
+	// StartEmpty starts the rate-limit bucket with no tokens, as after another client's burst, so
+	// the first call is refused whatever the client's own pacing: a deterministic 429.
+	StartEmpty bool `json:"start_empty"`
 }
 
 // maxLatencyMS caps injected latency so a typo cannot hang a test run.
@@ -72,7 +75,7 @@ func (f Faults) normalize() Faults {
 
 // SetFaults replaces the fault configuration. Out-of-range values are clamped (rates to 0..1,
 // latency to 0..60000 ms, a status outside 400..599 to 503); the zero Faults switches everything
-// off. The rate-limit bucket starts full.
+// off. The rate-limit bucket starts full unless StartEmpty is set.
 func (e *Emulator) SetFaults(f Faults) {
 	f = f.normalize()
 	if f == (Faults{}) {
@@ -82,6 +85,9 @@ func (e *Emulator) SetFaults(f Faults) {
 	fs := &faultState{cfg: f}
 	if f.RateLimitPerSecond > 0 {
 		fs.bucket = newBucket(f.RateLimitPerSecond, f.Burst, e.now())
+		if f.StartEmpty {
+			fs.bucket.tokens = 0
+		}
 	}
 	e.faults.Store(fs)
 }

@@ -69,6 +69,21 @@ func TestRateLimitSlowRate(t *testing.T) {
 	env.jira("GET", "/user/search?username=.", nil).want(t, http.StatusOK)
 }
 
+// start_empty: the bucket begins with no tokens, so the first call is refused and the next is
+// admitted once one token has refilled.
+func TestRateLimitStartEmpty(t *testing.T) {
+	env := newEnv(t, Options{})
+	env.createJiraUser("amy")
+	env.do("POST", "/_emulator/faults", map[string]any{"rate_limit_per_second": 10, "burst": 3, "start_empty": true}).want(t, http.StatusOK)
+	r := env.jira("GET", "/user?username=amy", nil).want(t, http.StatusTooManyRequests)
+	if r.header.Get("X-RateLimit-Remaining") != "0" || r.header.Get("X-RateLimit-Limit") != "3" {
+		t.Fatalf("429 headers %v", r.header)
+	}
+	env.clock.advance(100 * time.Millisecond)
+	env.jira("GET", "/user?username=amy", nil).want(t, http.StatusOK)
+	env.jira("GET", "/user?username=amy", nil).want(t, http.StatusTooManyRequests)
+}
+
 // Fault injection: error rate 1 answers every API call with the configured status and the face's
 // error body; the control surface is unaffected; switching off restores service.
 func TestErrorInjection(t *testing.T) {
