@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -176,5 +177,33 @@ func TestTargetAddedLaterGetsEarlierUsers(t *testing.T) {
 	}
 	if !found {
 		t.Fatalf("the reconcile did not create the user created before the target existed: %+v", emu.State().Users)
+	}
+}
+
+// The memory limit follows the live heap at 2x above the floor, so a large
+// reconcile collects as GOGC=100 would instead of running against the floor.
+func TestGCLimit(t *testing.T) {
+	if got := gcLimit(0); got != gcFloor {
+		t.Errorf("gcLimit(0) = %d, want the floor %d", got, gcFloor)
+	}
+	if got := gcLimit(50 << 20); got != gcFloor {
+		t.Errorf("gcLimit(50 MiB) = %d, want the floor %d", got, gcFloor)
+	}
+	if got, want := gcLimit(500<<20), int64(1000<<20); got != want {
+		t.Errorf("gcLimit(500 MiB) = %d, want %d", got, want)
+	}
+}
+
+// tuneGC sets the defaults and puts the runtime's settings back on stop.
+func TestTuneGCRestores(t *testing.T) {
+	percent := func() int { p := debug.SetGCPercent(100); debug.SetGCPercent(p); return p }
+	beforePercent, beforeLimit := percent(), debug.SetMemoryLimit(-1)
+	stop := tuneGC(t.Context())
+	if p, l := percent(), debug.SetMemoryLimit(-1); p != gcPercent || l < gcFloor {
+		t.Errorf("while tuned: GOGC %d, limit %d; want %d and at least %d", p, l, gcPercent, gcFloor)
+	}
+	stop()
+	if p, l := percent(), debug.SetMemoryLimit(-1); p != beforePercent || l != beforeLimit {
+		t.Errorf("after stop: GOGC %d, limit %d; want %d, %d", p, l, beforePercent, beforeLimit)
 	}
 }
