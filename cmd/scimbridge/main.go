@@ -18,6 +18,12 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// The GC defaults are process-wide, so they are set here rather than in
+	// run, which tests call many times in one process.
+	if len(os.Args) > 1 && os.Args[1] == "serve" && os.Getenv("GOGC") == "" && os.Getenv("GOMEMLIMIT") == "" {
+		stopGC := tuneGC(ctx)
+		defer stopGC()
+	}
 	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "scimbridge:", err)
 		os.Exit(1)

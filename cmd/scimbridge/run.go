@@ -49,10 +49,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		if err != nil {
 			return err
 		}
-		if getenv("GOGC") == "" && getenv("GOMEMLIMIT") == "" {
-			stop := tuneGC(ctx)
-			defer stop()
-		}
 		return serve(ctx, cfg, stdout, stderr, nil)
 	case "check":
 		cfg, err := loadConfig(args[1:], getenv, stderr)
@@ -94,7 +90,7 @@ func gcLimit(live uint64) int64 {
 
 // tuneGC sets the GC defaults above and follows the live heap once a second
 // until ctx ends or stop is called, which puts the runtime's settings back.
-// Only used when the operator set neither GOGC nor GOMEMLIMIT.
+// main uses it for serve when the operator set neither GOGC nor GOMEMLIMIT.
 func tuneGC(ctx context.Context) (stop func()) {
 	prevPercent := debug.SetGCPercent(gcPercent)
 	prevLimit := debug.SetMemoryLimit(gcLimit(0))
