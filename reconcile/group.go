@@ -52,7 +52,8 @@ func (e *Engine) syncGroupAll(ctx context.Context, rec *recorder, t *Tenant, id 
 }
 
 func (e *Engine) syncGroup(ctx context.Context, tg *Target, t *Tenant, g store.Group, deleted bool, name string, res *store.Result) error {
-	unlock := e.names.lock(nameKey(tg.Name, "group:"+name))
+	key := nameKey(tg.Name, "group:"+name)
+	unlock := e.names.lock(key)
 	defer unlock()
 	link, err := e.st.GetLink(ctx, tg.Name, t.Name, g.ID)
 	if errors.Is(err, store.ErrNotFound) {
@@ -71,6 +72,7 @@ func (e *Engine) syncGroup(ctx context.Context, tg *Target, t *Tenant, g store.G
 				if err := tg.Dir.DeleteGroup(ctx, link.AppliedName); err != nil && atlassian.KindOf(err) != atlassian.NotFound {
 					return fmt.Errorf("delete group %q: %w", link.AppliedName, err)
 				}
+				e.setGroupKnown(nameKey(tg.Name, "group:"+link.AppliedName), false)
 				res.Action = "group-deleted"
 				res.Changes = map[string]store.Change{"group": {Before: link.AppliedName, After: nil}}
 			}
@@ -81,11 +83,16 @@ func (e *Engine) syncGroup(ctx context.Context, tg *Target, t *Tenant, g store.G
 	link.DesiredName = name
 	link.Desired = []byte(`{"present":true}`)
 	if link.AppliedName != name {
-		if err := tg.Dir.CreateGroup(ctx, name); err != nil && atlassian.KindOf(err) != atlassian.AlreadyExists {
-			return fmt.Errorf("create group %q: %w", name, err)
-		} else if err == nil {
-			res.Action = "group-created"
-			res.Changes = map[string]store.Change{"group": {Before: nil, After: name}}
+		// A user job may have created the group already (addMember, under
+		// the same lock): then there is nothing to create, and no 400 to pay.
+		if !e.groupKnown(key) {
+			if err := tg.Dir.CreateGroup(ctx, name); err != nil && atlassian.KindOf(err) != atlassian.AlreadyExists {
+				return fmt.Errorf("create group %q: %w", name, err)
+			} else if err == nil {
+				res.Action = "group-created"
+				res.Changes = map[string]store.Change{"group": {Before: nil, After: name}}
+			}
+			e.setGroupKnown(key, true)
 		}
 		link.AppliedName = name
 	}

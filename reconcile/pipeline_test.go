@@ -219,6 +219,21 @@ func TestNewGroupIsCreatedOnceByRacingWorkers(t *testing.T) {
 	if want := []string{"POST /rest/api/2/user 201", "POST /rest/api/2/group/user 201"}; fmt.Sprint(calls) != fmt.Sprint(want) {
 		t.Errorf("calls for a user of a known group = %q, want %q", calls, want)
 	}
+
+	// The IdP pushes the group itself afterwards: the user jobs created it
+	// already, so its own job makes no call (no create answered 400).
+	p.emu.ResetRequests()
+	if _, err := p.st.CreateGroup(t.Context(), store.Group{Tenant: "okta", DisplayName: "brand-new"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.eng.Drain(t.Context(), t.Context(), "test"); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range p.emu.Requests() {
+		if r.Method == http.MethodPost && r.Path == "/rest/api/2/group" {
+			t.Errorf("the group's own job created it again: %s %s %d", r.Method, r.Path, r.Status)
+		}
+	}
 }
 
 // A job's link is saved with its completion, a pass's jobs are settled in
