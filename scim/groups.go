@@ -1,6 +1,7 @@
 package scim
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 
@@ -22,6 +23,19 @@ type groupHandler struct {
 	query     query.Schema
 	// valueCaseExact is members.value's caseExact (applyMemberOps).
 	valueCaseExact bool
+	// delta is st when it can apply a membership change as a delta
+	// (Patch); nil otherwise.
+	delta memberPatcher
+}
+
+// memberPatcher applies a membership change without reading and rewriting
+// the whole member list inside the store's writer (store/sqlite has it): for
+// a PATCH of a few members of a 1000-member group, that read and the diff
+// were a quarter of the writer's time. check gets the group without its
+// members; add, remove and removeFold are as memberDelta returns them.
+type memberPatcher interface {
+	PatchGroupMembers(ctx context.Context, tenant, id string, check func(store.Group) error,
+		add, remove, removeFold []string, withMembers bool) (store.Group, error)
 }
 
 var _ scim.ResourceSearcher = (*groupHandler)(nil)
@@ -110,6 +124,23 @@ func (h *groupHandler) Replace(r *http.Request, id string, attrs scim.ResourceAt
 
 func (h *groupHandler) Patch(r *http.Request, id string, ops []scim.PatchOperation) (scim.Resource, error) {
 	ifMatch := r.Header.Get("If-Match")
+	if mops, ok := memberOps(ops); ok && h.delta != nil {
+		add, remove, removeFold := memberDelta(mops, h.valueCaseExact)
+		withMembers := !h.noContent && parseProjection(r.URL.Query()).wants(attrMembers)
+		g, err := h.delta.PatchGroupMembers(r.Context(), h.tenant, id, func(g store.Group) error {
+			if !etagMatches(ifMatch, g.Version) {
+				return errPreconditionFailed
+			}
+			return nil
+		}, add, remove, removeFold, withMembers)
+		if err != nil {
+			return scim.Resource{}, toSCIMError(r.Context(), h.log, err, id)
+		}
+		if h.noContent {
+			return scim.Resource{}, nil
+		}
+		return h.written(r, g), nil
+	}
 	g, err := h.st.UpdateGroup(r.Context(), h.tenant, id, func(g *store.Group) error {
 		if !etagMatches(ifMatch, g.Version) {
 			return errPreconditionFailed

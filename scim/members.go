@@ -149,6 +149,48 @@ func applyMemberOps(g *store.Group, ops []scim.PatchOperation, valueCaseExact bo
 	return true
 }
 
+// memberDelta resolves membership operations, in their order, into the
+// lists a memberPatcher takes: ids to be members afterwards, ids not to be,
+// and ids whose case-insensitive matches go unless the first two lists name
+// them. An operation overrides what earlier ones decided for the ids it
+// names (a case-insensitive remove: for every id it matches), so applying
+// the three lists to any member list gives what applyMemberOps gives.
+func memberDelta(mops []memberOp, valueCaseExact bool) (add, remove, removeFold []string) {
+	want := make(map[string]bool)
+	var order []string
+	set := func(id string, member bool) {
+		if _, seen := want[id]; !seen {
+			order = append(order, id)
+		}
+		want[id] = member
+	}
+	for _, op := range mops {
+		for _, id := range op.ids {
+			switch {
+			case op.add:
+				set(id, true)
+			case op.byFilter && !valueCaseExact:
+				removeFold = append(removeFold, id)
+				for k := range want {
+					if strings.EqualFold(k, id) {
+						want[k] = false
+					}
+				}
+			default:
+				set(id, false)
+			}
+		}
+	}
+	for _, id := range order {
+		if want[id] {
+			add = append(add, id)
+		} else {
+			remove = append(remove, id)
+		}
+	}
+	return add, remove, removeFold
+}
+
 func byMemberValue(a, b store.Member) int { return strings.Compare(a.Value, b.Value) }
 
 // membersValueCaseExact is members.value's caseExact in the group schema.

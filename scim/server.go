@@ -155,6 +155,7 @@ func (s *Server) tenantServer(st Store, t Tenant, base string) (*tenantService, 
 
 		valueCaseExact: membersValueCaseExact(groupCore),
 	}
+	groups.delta, _ = st.(memberPatcher)
 	srv, err := scim.NewServer(&scim.ServerArgs{
 		ServiceProviderConfig: &scim.ServiceProviderConfig{
 			MaxResults:       s.maxPage,

@@ -490,3 +490,175 @@ func (d *DB) touchGroup(ctx context.Context, tx querier, tenant, id string, now 
 	}
 	return d.enqueue(ctx, tx, tenant, store.KindGroup, id, now)
 }
+
+// PatchGroupMembers changes some members of a group without reading the
+// others: the delta form of an UpdateGroup whose fn only adds and removes
+// members, for the membership PATCHes IdPs send (a few members of a large
+// group at a time). Inside the writer it reads the group row, calls check
+// on it (Members not loaded), looks up only the ids named, inserts and
+// deletes those membership rows, bumps the version and enqueues the group
+// and the users whose flattened membership changed, as UpdateGroup does;
+// when nothing changes (adds of members, removes of non-members) it writes
+// nothing and keeps the version.
+//
+// add are ids to be members afterwards (each validated as UpdateGroup
+// validates a new member, unless it already is one); remove are ids not to
+// be members; removeFold removes every member whose id equals one of them
+// under strings.EqualFold, except the ids in add and remove, which decide
+// for themselves. The caller resolves the order of its operations into
+// these three lists. With withMembers the returned group carries its whole
+// member list as a read would return it (read in the same transaction, so
+// it matches the version; decoded after the commit, off the writer).
+// Returns ErrNotFound, ErrInvalidMember, or check's error.
+func (d *DB) PatchGroupMembers(ctx context.Context, tenant, id string, check func(store.Group) error,
+	add, remove, removeFold []string, withMembers bool) (store.Group, error) {
+	var (
+		out         store.Group
+		outAttrs    string
+		rawMembers  string
+		haveMembers bool
+	)
+	err := d.write(ctx, func(tx *wtx) error {
+		cur, err := getGroupRow(ctx, tx, tenant, id, false)
+		if err != nil {
+			return err
+		}
+		if check != nil {
+			if err := check(cur.g); err != nil {
+				return err
+			}
+		}
+		toAdd, gone, err := memberDelta(ctx, tx, id, add, remove, removeFold)
+		if err != nil {
+			return err
+		}
+		out, outAttrs = cur.g, cur.attrs
+		if len(toAdd) > 0 || len(gone) > 0 {
+			now := d.utcNow()
+			if _, err := tx.ExecContext(ctx, `UPDATE groups SET version = version + 1, updated_at = ?1 WHERE seq = ?2`,
+				nanos(now), cur.seq); err != nil {
+				return fmt.Errorf("touch group: %w", err)
+			}
+			var users, groups []string
+			for _, m := range gone {
+				if _, err := tx.ExecContext(ctx, `DELETE FROM members WHERE group_id = ?1 AND member_id = ?2`, id, m.Value); err != nil {
+					return fmt.Errorf("remove member %q: %w", m.Value, err)
+				}
+			}
+			added, err := addMembers(ctx, tx, tenant, id, toAdd)
+			if err != nil {
+				return err
+			}
+			for _, m := range append(added, gone...) {
+				if m.Kind == store.KindGroup {
+					groups = append(groups, m.Value)
+				} else {
+					users = append(users, m.Value)
+				}
+			}
+			if err := d.enqueueUsers(ctx, tx, tenant, users, groups, now); err != nil {
+				return err
+			}
+			if err := d.enqueue(ctx, tx, tenant, store.KindGroup, id, now); err != nil {
+				return err
+			}
+			out.Version, out.UpdatedAt = cur.g.Version+1, now
+		}
+		if withMembers {
+			haveMembers = true
+			if err := tx.QueryRowContext(ctx, `SELECT `+membersCol+` FROM groups WHERE groups.id = ?1`, id).Scan(&rawMembers); err != nil {
+				return fmt.Errorf("read members: %w", err)
+			}
+		}
+		return nil
+	})
+	if err == nil {
+		out.Attributes, err = decodeAttrsQuick(outAttrs)
+	}
+	if err == nil && haveMembers {
+		out.Members, err = decodeMembers(rawMembers)
+	}
+	if err != nil {
+		return store.Group{}, fmt.Errorf("patch members of group %q: %w", id, err)
+	}
+	return out, nil
+}
+
+// memberDelta finds what PatchGroupMembers changes: the ids of add that
+// are no members yet (distinct, in order), and the members that go, with
+// their kinds: those named in remove, and those matching removeFold that
+// add and remove do not name.
+func memberDelta(ctx context.Context, tx querier, group string, add, remove, removeFold []string) ([]string, []store.Member, error) {
+	named := make(map[string]bool, len(add)+len(remove))
+	kindOf := func(id string) (store.ResourceKind, bool, error) {
+		var kind string
+		err := tx.QueryRowContext(ctx, `SELECT member_kind FROM members WHERE group_id = ?1 AND member_id = ?2`, group, id).Scan(&kind)
+		if errors.Is(err, sql.ErrNoRows) {
+			return "", false, nil
+		}
+		if err != nil {
+			return "", false, fmt.Errorf("look up member %q: %w", id, err)
+		}
+		return store.ResourceKind(kind), true, nil
+	}
+	var toAdd []string
+	for _, id := range add {
+		if named[id] {
+			continue
+		}
+		named[id] = true
+		if _, ok, err := kindOf(id); err != nil {
+			return nil, nil, err
+		} else if !ok {
+			toAdd = append(toAdd, id)
+		}
+	}
+	var gone []store.Member
+	for _, id := range remove {
+		if named[id] {
+			continue
+		}
+		named[id] = true
+		if kind, ok, err := kindOf(id); err != nil {
+			return nil, nil, err
+		} else if ok {
+			gone = append(gone, store.Member{Value: id, Kind: kind})
+		}
+	}
+	for _, f := range removeFold {
+		// SQLite's NOCASE folds ASCII letters only, which is what
+		// strings.EqualFold does between ASCII strings; an id with other
+		// characters may fold onto ASCII ones (U+212A KELVIN SIGN is k), so
+		// such members are candidates too, and a non-ASCII f reads every
+		// member. strings.EqualFold decides.
+		q := `SELECT member_id, member_kind FROM members WHERE group_id = ?1 AND (member_id = ?2 COLLATE NOCASE
+			OR length(member_id) < length(CAST(member_id AS BLOB)))`
+		if !isASCII(f) {
+			q = `SELECT member_id, member_kind FROM members WHERE group_id = ?1 AND ?2 IS NOT NULL`
+		}
+		rows, err := tx.QueryContext(ctx, q, group, f)
+		if err != nil {
+			return nil, nil, fmt.Errorf("look up members like %q: %w", f, err)
+		}
+		for rows.Next() {
+			var m store.Member
+			var kind string
+			if err := rows.Scan(&m.Value, &kind); err != nil {
+				_ = rows.Close()
+				return nil, nil, fmt.Errorf("look up members like %q: %w", f, err)
+			}
+			if !named[m.Value] && strings.EqualFold(m.Value, f) {
+				named[m.Value] = true
+				m.Kind = store.ResourceKind(kind)
+				gone = append(gone, m)
+			}
+		}
+		if err := rows.Close(); err != nil {
+			return nil, nil, fmt.Errorf("look up members like %q: %w", f, err)
+		}
+		if err := rows.Err(); err != nil {
+			return nil, nil, fmt.Errorf("look up members like %q: %w", f, err)
+		}
+	}
+	return toAdd, gone, nil
+}
