@@ -64,6 +64,9 @@ func scanGroupRead(s scanner, withMembers bool, extra ...any) (groupRow, error) 
 // promises, and an ORDER BY there costs a temporary b-tree).
 func decodeMembers(s string) ([]store.Member, error) {
 	var out []store.Member
+	if n := strings.Count(s, "],["); n > 0 {
+		out = make([]store.Member, 0, n+1) // (an upper bound: a display may hold "],[")
+	}
 	err := stringTuples(s, 3, func(t []string) {
 		out = append(out, store.Member{Value: t[0], Kind: store.ResourceKind(t[1]), Display: t[2]})
 	})
