@@ -75,7 +75,9 @@ func (d deltaTwin) jobSeqs(t *testing.T) map[string]int64 {
 // store exactly what the read-apply-diff path (UpdateGroup) does: random
 // sequences of the fast-path forms on twin databases holding the same
 // users and groups (ids that differ only in case, and ids that fold onto
-// ASCII ones: U+212A KELVIN SIGN is k), compared after every request:
+// ASCII ones: U+212A KELVIN SIGN is k), with renames of members, a deleted
+// member and a PUT-like update in between (which the store's member list
+// cache must notice), compared after every request:
 // status, ETag, body bytes, the stored group, and the outbox (which
 // resources were enqueued, how often).
 func TestMemberDeltaMatchesReadWholePath(t *testing.T) {
@@ -123,6 +125,31 @@ func TestMemberDeltaMatchesReadWholePath(t *testing.T) {
 					}
 				}
 				body := `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[` + strings.Join(ops, ",") + `]}`
+				// Other writes between the PATCHes, which change the
+				// member list or its displays, the same on both.
+				for _, d := range twins {
+					var err error
+					switch {
+					case step%7 == 3:
+						_, err = d.st.UpdateUser(ctx, tenant.Name, users[step%len(users)], func(u *store.User) error {
+							u.Attributes = map[string]any{"displayName": fmt.Sprintf("user %d", step)}
+							return nil
+						})
+					case step == 100:
+						_, err = d.st.UpdateGroup(ctx, tenant.Name, "g-sub", func(g *store.Group) error { g.DisplayName = "sub2"; return nil })
+					case step == 150:
+						err = d.st.DeleteUser(ctx, tenant.Name, "u-s")
+					case step == 200:
+						_, err = d.st.UpdateGroup(ctx, tenant.Name, "g-main", func(g *store.Group) error {
+							g.DisplayName = "main2"
+							g.Members = append(g.Members, store.Member{Value: "u-b"})
+							return nil
+						})
+					}
+					if err != nil {
+						t.Fatalf("step %d: %v", step, err)
+					}
+				}
 				var header []string
 				if step%17 == 0 {
 					header = []string{"If-Match", `W/"3"`}

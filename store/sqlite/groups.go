@@ -91,7 +91,8 @@ func memberDisplay(displayName, userName string) string {
 
 // setMemberDisplay records a member's new display in every group that
 // contains it.
-func setMemberDisplay(ctx context.Context, tx querier, member, display string) error {
+func (d *DB) setMemberDisplay(ctx context.Context, tx querier, member, display string) error {
+	d.wr.members.invalidate()
 	if _, err := tx.ExecContext(ctx, `UPDATE members SET display = ?1 WHERE member_id = ?2`, display, member); err != nil {
 		return fmt.Errorf("update display of member %q: %w", member, err)
 	}
@@ -227,6 +228,7 @@ func (d *DB) CreateGroup(ctx context.Context, g store.Group) (store.Group, error
 	now := d.utcNow()
 	var members []store.Member
 	err = d.write(ctx, func(tx *wtx) error {
+		d.wr.members.invalidate()
 		if checkID {
 			if taken, err := idTaken(ctx, tx, g.ID); err != nil {
 				return err
@@ -374,6 +376,7 @@ func (d *DB) UpdateGroup(ctx context.Context, tenant, id string, fn func(*store.
 			out.Members = curMembers
 			return nil
 		}
+		d.wr.members.invalidate()
 		now := d.utcNow()
 		if _, err := tx.ExecContext(ctx, `UPDATE groups SET external_id = ?1, display_name = ?2, display_name_fold = ?3,
 			attributes = ?4, version = version + 1, updated_at = ?5 WHERE seq = ?6`,
@@ -381,7 +384,7 @@ func (d *DB) UpdateGroup(ctx context.Context, tenant, id string, fn func(*store.
 			return groupConflict(err, next)
 		}
 		if next.DisplayName != cur.g.DisplayName {
-			if err := setMemberDisplay(ctx, tx, id, next.DisplayName); err != nil {
+			if err := d.setMemberDisplay(ctx, tx, id, next.DisplayName); err != nil {
 				return err
 			}
 		}
@@ -455,6 +458,7 @@ func (d *DB) UpdateGroup(ctx context.Context, tenant, id string, fn func(*store.
 func (d *DB) DeleteGroup(ctx context.Context, tenant, id string) error {
 	now := d.utcNow()
 	err := d.write(ctx, func(tx *wtx) error {
+		d.wr.members.invalidate()
 		res, err := tx.ExecContext(ctx, `UPDATE groups SET deleted_at = ?1, updated_at = ?1, version = version + 1
 			WHERE tenant = ?2 AND id = ?3 AND deleted_at IS NULL`, nanos(now), tenant, id)
 		if err != nil {
@@ -487,6 +491,7 @@ func (d *DB) DeleteGroup(ctx context.Context, tenant, id string) error {
 // touchGroup records that a group's member list changed outside
 // UpdateGroup: new version, new lastModified, and a job.
 func (d *DB) touchGroup(ctx context.Context, tx querier, tenant, id string, now time.Time) error {
+	d.wr.members.invalidate()
 	if _, err := tx.ExecContext(ctx, `UPDATE groups SET version = version + 1, updated_at = ?1
 		WHERE tenant = ?2 AND id = ?3 AND deleted_at IS NULL`, nanos(now), tenant, id); err != nil {
 		return fmt.Errorf("touch group %q: %w", id, err)
@@ -520,6 +525,8 @@ func (d *DB) PatchGroupMembers(ctx context.Context, tenant, id string, check fun
 		outAttrs    string
 		rawMembers  string
 		haveMembers bool
+		members     []store.Member // the whole list, when withMembers
+		gen         uint64
 	)
 	err := d.write(ctx, func(tx *wtx) error {
 		cur, err := getGroupRow(ctx, tx, tenant, id, false)
@@ -536,6 +543,9 @@ func (d *DB) PatchGroupMembers(ctx context.Context, tenant, id string, check fun
 			return err
 		}
 		out, outAttrs = cur.g, cur.attrs
+		gen = d.wr.members.generation()
+		cached, hit := d.wr.members.get(id, cur.g.Version)
+		var added []store.Member
 		if len(toAdd) > 0 || len(gone) > 0 {
 			now := d.utcNow()
 			if _, err := tx.ExecContext(ctx, `UPDATE groups SET version = version + 1, updated_at = ?1 WHERE seq = ?2`,
@@ -548,7 +558,7 @@ func (d *DB) PatchGroupMembers(ctx context.Context, tenant, id string, check fun
 					return fmt.Errorf("remove member %q: %w", m.Value, err)
 				}
 			}
-			added, err := addMembers(ctx, tx, tenant, id, toAdd)
+			added, err = addMembers(ctx, tx, tenant, id, toAdd)
 			if err != nil {
 				return err
 			}
@@ -567,7 +577,11 @@ func (d *DB) PatchGroupMembers(ctx context.Context, tenant, id string, check fun
 			}
 			out.Version, out.UpdatedAt = cur.g.Version+1, now
 		}
-		if withMembers {
+		switch {
+		case withMembers && hit:
+			members = applyMemberDelta(cached, added, gone)
+			d.wr.members.put(id, out.Version, gen, members)
+		case withMembers:
 			haveMembers = true
 			if err := tx.QueryRowContext(ctx, `SELECT `+membersCol+` FROM groups WHERE groups.id = ?1`, id).Scan(&rawMembers); err != nil {
 				return fmt.Errorf("read members: %w", err)
@@ -579,7 +593,12 @@ func (d *DB) PatchGroupMembers(ctx context.Context, tenant, id string, check fun
 		out.Attributes, err = decodeAttrsQuick(outAttrs)
 	}
 	if err == nil && haveMembers {
-		out.Members, err = decodeMembers(rawMembers)
+		if members, err = decodeMembers(rawMembers); err == nil {
+			d.wr.members.put(id, out.Version, gen, members)
+		}
+	}
+	if err == nil && withMembers {
+		out.Members = slices.Clone(members) // the cache keeps members
 	}
 	if err != nil {
 		return store.Group{}, fmt.Errorf("patch members of group %q: %w", id, err)
@@ -664,4 +683,23 @@ func memberDelta(ctx context.Context, tx querier, group string, add, remove, rem
 		}
 	}
 	return toAdd, gone, nil
+}
+
+// applyMemberDelta returns members (sorted by id, not modified) without
+// gone and with added, sorted by id as a read returns them; nil for none.
+func applyMemberDelta(members, added, gone []store.Member) []store.Member {
+	out := make([]store.Member, 0, len(members)+len(added))
+	for _, m := range members {
+		if !slices.ContainsFunc(gone, func(g store.Member) bool { return g.Value == m.Value }) {
+			out = append(out, m)
+		}
+	}
+	if len(added) > 0 {
+		out = append(out, added...)
+		slices.SortFunc(out, byValue)
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -210,5 +212,128 @@ func BenchmarkMemberPatch1000(b *testing.B) {
 				return db.PatchGroupMembers(ctx, "t", g.ID, nil, nil, nil, []string{extra}, withMembers)
 			}, want)
 		})
+	}
+}
+
+// Concurrent PatchGroupMembers calls (batched together by the writer, some
+// of them failing and rolled back, with renames of a member in between)
+// return member lists that agree with their versions: every answer for a
+// version is the same list, each caller's own change is in it, a rename
+// that finished before a call started shows in its answer, and a call that
+// changes nothing after a rename answers what a fresh read returns. (The writer caches member lists
+// between requests of a batch; this is what that must not break.)
+func TestPatchGroupMembersConcurrent(t *testing.T) {
+	db := openTest(t, nil)
+	defer db.Close()
+	ctx := t.Context()
+	const clients, rounds = 8, 40
+	if err := sqlite.Preload(ctx, db, "t", 200+clients); err != nil {
+		t.Fatal(err)
+	}
+	var ms []store.Member
+	for i := range 200 {
+		ms = append(ms, store.Member{Value: fmt.Sprintf("pre-%d", i)})
+	}
+	g, err := db.CreateGroup(ctx, store.Group{Tenant: "t", DisplayName: "g", Members: ms})
+	if err != nil {
+		t.Fatal(err)
+	}
+	type answer struct {
+		version int64
+		members []store.Member
+	}
+	var renamed atomic.Int64 // the last "renamed N" of pre-3 committed
+	renamed.Store(-1)
+	renameOf := func(members []store.Member) int64 {
+		i, _ := slices.BinarySearchFunc(members, "pre-3", func(m store.Member, id string) int { return strings.Compare(m.Value, id) })
+		var n int64 = -1
+		_, _ = fmt.Sscanf(members[i].Display, "renamed %d", &n)
+		return n
+	}
+	answers := make(chan answer, clients*rounds)
+	errs := make(chan error, clients)
+	for c := range clients {
+		go func() {
+			errs <- func() error {
+				own, present := fmt.Sprintf("pre-%d", 200+c), false
+				for i := range rounds {
+					switch {
+					case i%5 == 4: // fails: rolled back inside the batch
+						_, err := db.PatchGroupMembers(ctx, "t", g.ID, nil, []string{"nope"}, nil, nil, true)
+						if !errors.Is(err, store.ErrInvalidMember) {
+							return fmt.Errorf("invalid member: %v", err)
+						}
+						continue
+					case i%3 == 2 && c == 0:
+						if _, err := db.UpdateUser(ctx, "t", "pre-3", func(u *store.User) error {
+							u.Attributes = map[string]any{"displayName": fmt.Sprintf("renamed %d", i)}
+							return nil
+						}); err != nil {
+							return err
+						}
+						renamed.Store(int64(i))
+						continue
+					}
+					before := renamed.Load()
+					var got store.Group
+					var err error
+					if present = !present; present {
+						got, err = db.PatchGroupMembers(ctx, "t", g.ID, nil, []string{own}, nil, nil, true)
+					} else {
+						got, err = db.PatchGroupMembers(ctx, "t", g.ID, nil, nil, nil, []string{own}, true)
+					}
+					if err != nil {
+						return err
+					}
+					if has := slices.ContainsFunc(got.Members, func(m store.Member) bool { return m.Value == own }); has != present {
+						return fmt.Errorf("after add=%v of %s, version %d has it: %v", present, own, got.Version, has)
+					}
+					if n := renameOf(got.Members); n < before {
+						return fmt.Errorf("version %d shows rename %d of pre-3, but rename %d was done before the call", got.Version, n, before)
+					}
+					answers <- answer{got.Version, got.Members}
+				}
+				return nil
+			}()
+		}()
+	}
+	for range clients {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(answers)
+	byVersion := map[int64][]store.Member{}
+	var last int64
+	for a := range answers {
+		if prev, ok := byVersion[a.version]; ok {
+			t.Errorf("two answers for version %d (every call changed the group):\n%s", a.version, cmp.Diff(prev, a.members))
+		}
+		byVersion[a.version] = a.members
+		last = max(last, a.version)
+	}
+	// A change, a rename, and a call that changes nothing: the same as a read.
+	if _, err := db.PatchGroupMembers(ctx, "t", g.ID, nil, []string{"pre-200"}, nil, nil, true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.UpdateUser(ctx, "t", "pre-3", func(u *store.User) error {
+		u.Attributes = map[string]any{"displayName": "renamed last"}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	final, err := db.GetGroup(ctx, "t", g.ID, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.PatchGroupMembers(ctx, "t", g.ID, nil, []string{"pre-0"}, nil, nil, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(final, got); diff != "" {
+		t.Errorf("a no-op after the run (last answer version %d) differs from a read (-read +answer):\n%s", last, diff)
+	}
+	if renamed.Load() < 0 || len(byVersion) < clients*rounds/2 {
+		t.Errorf("%d answers, last rename %d: the run exercised too little", len(byVersion), renamed.Load())
 	}
 }

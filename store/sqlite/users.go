@@ -485,7 +485,7 @@ func (d *DB) UpdateUser(ctx context.Context, tenant, id string, fn func(*store.U
 			return userConflict(err, next)
 		}
 		if display := memberDisplay(displayNameAttr(next.Attributes), next.UserName); display != oldDisplay {
-			if err := setMemberDisplay(ctx, tx, id, display); err != nil {
+			if err := d.setMemberDisplay(ctx, tx, id, display); err != nil {
 				return err
 			}
 		}
@@ -536,6 +536,7 @@ func (d *DB) DeleteUser(ctx context.Context, tenant, id string) error {
 // removeMember deletes every membership of member (as a member of other
 // groups) and bumps and enqueues the groups concerned.
 func (d *DB) removeMember(ctx context.Context, tx querier, tenant, member string, now time.Time) error {
+	d.wr.members.invalidate()
 	groups, err := func() ([]string, error) {
 		rows, err := tx.QueryContext(ctx, `DELETE FROM members WHERE member_id = ?1 RETURNING group_id`, member)
 		if err != nil {

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+
+	"github.com/scimbridge/scimbridge/store"
 )
 
 // Group commit.
@@ -115,6 +117,90 @@ type writer struct {
 
 	stopped chan struct{} // closed when the loop has drained and returned
 	commits atomic.Int64  // committed batches, for tests
+
+	members memberCache // see PatchGroupMembers
+}
+
+// memberCache keeps the member lists of the last few groups
+// PatchGroupMembers changed, so that the next membership PATCH of a large
+// group need not read (and SQLite render, and Go decode) its whole member
+// list inside the writer to answer with it. Only the writer reads it, inside
+// its transaction. An entry is good for one version of its group and one
+// generation: every other write of membership rows (created, updated,
+// deleted groups, removed members, new member displays) starts a new
+// generation inside its transaction, and so does the writer whenever it
+// rolls back work (a failed request, a failed batch), so an entry computed
+// from rows that were later changed or never committed is never used.
+// PatchGroupMembers caches the list it computed from a hit inside its
+// transaction (so that the next request of the same batch hits too), and a
+// list it had to read after the commit.
+type memberCache struct {
+	mu      sync.Mutex
+	gen     uint64
+	entries map[string]cachedMembers
+}
+
+type cachedMembers struct {
+	version int64
+	gen     uint64
+	members []store.Member // sorted by id; never modified
+}
+
+// memberCacheEntries and memberCacheMax bound the memory the cache holds:
+// it is for the few large groups an IdP pushes at a time.
+const (
+	memberCacheEntries = 8
+	memberCacheMax     = 20000
+)
+
+// invalidate starts a new generation (call it inside the writer, in the
+// transaction that writes membership rows) and drops every entry.
+func (c *memberCache) invalidate() {
+	c.mu.Lock()
+	c.gen++
+	clear(c.entries)
+	c.mu.Unlock()
+}
+
+// generation is the current generation.
+func (c *memberCache) generation() uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.gen
+}
+
+// get returns the members of group at version, if an entry of the current
+// generation has them; the slice must not be modified.
+func (c *memberCache) get(group string, version int64) ([]store.Member, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.entries[group]
+	if !ok || e.version != version || e.gen != c.gen {
+		return nil, false
+	}
+	return e.members, true
+}
+
+// put records the members of group at version as read or computed in a
+// transaction that saw generation gen; members must not be modified
+// afterwards.
+func (c *memberCache) put(group string, version int64, gen uint64, members []store.Member) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if gen != c.gen || len(members) > memberCacheMax {
+		delete(c.entries, group)
+		return
+	}
+	if c.entries == nil {
+		c.entries = make(map[string]cachedMembers, memberCacheEntries)
+	}
+	if _, ok := c.entries[group]; !ok && len(c.entries) >= memberCacheEntries {
+		for k := range c.entries { // any one goes
+			delete(c.entries, k)
+			break
+		}
+	}
+	c.entries[group] = cachedMembers{version: version, gen: gen, members: members}
 }
 
 func newWriter(conn *sql.Conn, committed func()) *writer {
@@ -265,6 +351,7 @@ func (w *writer) runBatch(batch []*request, open bool) (left []*request, _ bool)
 		r.err = r.safeRun(&w.tx)
 		var err error
 		if r.err != nil {
+			w.members.invalidate() // it may have cached what it rolls back
 			err = w.exec("ROLLBACK TO request")
 		}
 		if err == nil {
@@ -295,6 +382,7 @@ func (w *writer) runBatch(batch []*request, open bool) (left []*request, _ bool)
 		return nil, open
 	}
 	if err := w.exec("COMMIT"); err != nil {
+		w.members.invalidate()
 		_ = w.exec("ROLLBACK") // in case COMMIT left the transaction open
 		err = fmt.Errorf("commit: %w", err)
 		for _, r := range ran {
@@ -312,6 +400,7 @@ func (w *writer) runBatch(batch []*request, open bool) (left []*request, _ bool)
 
 // abort rolls back a broken batch and answers the requests that had run.
 func (w *writer) abort(ran []*request, cause error) {
+	w.members.invalidate()
 	_ = w.exec("ROLLBACK")
 	err := fmt.Errorf("write batch aborted: %w", cause)
 	for _, r := range ran {
