@@ -39,6 +39,33 @@ func TestAppendMembersAsEncodingJSON(t *testing.T) {
 	}
 }
 
+// appendMembers writes the bytes encoding/json writes, also where it
+// writes a $ref as an escaped prefix and an escaped value: odd values and
+// prefixes (escapes, non-ASCII, invalid UTF-8 on either side of the
+// boundary), prefixes that change from one member to the next, and $refs
+// that do not end in the value or whose prefix does not end in '/'.
+func TestAppendMembersBytesAsEncodingJSON(t *testing.T) {
+	odd := []string{"", "plain", `q"uote\back`, "<tag>&amp;", "ctl\x00\x01\b\f\n\r\t\x1f", "ünï €", "bad\xff\xfeutf8",
+		"\xe2\x82", "\xac/end", "line\u2028sep\u2029", "\U0001F600", "/", "User", "Group"}
+	prefixes := []string{"https://x/Users/", "https://x/Groups/", "https://ü<&>/\u2028/", "bad\xe2/", "no-slash", "\xe2\x82", ""}
+	var ms []memberJSON
+	for i, v := range odd {
+		for j, p := range prefixes {
+			ms = append(ms, memberJSON{Ref: p + v, Display: odd[(i+j)%len(odd)], Type: odd[(i+2*j)%len(odd)], Value: v})
+		}
+		ms = append(ms, memberJSON{Ref: "https://x/Users/other", Display: v, Type: "User", Value: v})
+	}
+	for _, list := range [][]memberJSON{ms, ms[:3], ms[7:8]} {
+		want, err := json.Marshal(list)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := appendMembers(nil, list); string(got) != string(want) {
+			t.Errorf("appendMembers:\n got %q\nwant %q", got, want)
+		}
+	}
+}
+
 // memberPatchOps never panics, and whatever it accepts is what the
 // membership fast path applies (so it is never sent to the store
 // unapplied).
