@@ -687,16 +687,22 @@ func memberDelta(ctx context.Context, tx querier, group string, add, remove, rem
 
 // applyMemberDelta returns members (sorted by id, not modified) without
 // gone and with added, sorted by id as a read returns them; nil for none.
+// One copy and a binary search per change: it runs inside the writer.
 func applyMemberDelta(members, added, gone []store.Member) []store.Member {
-	out := make([]store.Member, 0, len(members)+len(added))
-	for _, m := range members {
-		if !slices.ContainsFunc(gone, func(g store.Member) bool { return g.Value == m.Value }) {
-			out = append(out, m)
+	out := make([]store.Member, len(members), len(members)+len(added))
+	copy(out, members)
+	find := func(id string) (int, bool) {
+		return slices.BinarySearchFunc(out, id, func(m store.Member, id string) int { return strings.Compare(m.Value, id) })
+	}
+	for _, g := range gone {
+		if i, ok := find(g.Value); ok {
+			out = slices.Delete(out, i, i+1)
 		}
 	}
-	if len(added) > 0 {
-		out = append(out, added...)
-		slices.SortFunc(out, byValue)
+	for _, a := range added {
+		if i, ok := find(a.Value); !ok {
+			out = slices.Insert(out, i, a)
+		}
 	}
 	if len(out) == 0 {
 		return nil
