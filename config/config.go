@@ -18,6 +18,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/scimbridge/scimbridge/internal/yamlstrict"
+	"github.com/scimbridge/scimbridge/presets"
 	"github.com/scimbridge/scimbridge/transform"
 )
 
@@ -207,11 +208,35 @@ type Tenant struct {
 	Groups  transform.Groups  `yaml:"groups" json:"groups"`
 	// Lifecycle says what happens in Atlassian when the IdP deactivates or deletes a user.
 	Lifecycle Lifecycle `yaml:"lifecycle" json:"lifecycle"`
+	// Quirks override the preset's protocol quirks one by one; an absent
+	// key keeps the preset's.
+	Quirks Quirks `yaml:"quirks" json:"quirks"`
 	// Compiled is the preset merged with this tenant's overrides, compiled
 	// by Validate.
 	Compiled *transform.Compiled `yaml:"-" json:"-"`
 	// Tokens are resolved by Parse from TokenEnvNames(), index for index.
 	Tokens []Secret `yaml:"-" json:"tokens,omitempty"`
+}
+
+// Quirks are a tenant's overrides of its preset's protocol quirks
+// (presets.Quirks); nil keeps the preset's value.
+type Quirks struct {
+	// PatchNoContent answers a successful PATCH of a Group with 204 and no
+	// body instead of 200 and the group with every member.
+	PatchNoContent *bool `yaml:"patch_no_content" json:"patch_no_content,omitempty"`
+	// AlwaysReturnName puts name.givenName/familyName into every User response.
+	AlwaysReturnName *bool `yaml:"always_return_name" json:"always_return_name,omitempty"`
+}
+
+// Apply returns q's overrides laid over the preset's quirks.
+func (q Quirks) Apply(p presets.Quirks) presets.Quirks {
+	if q.PatchNoContent != nil {
+		p.PatchNoContent = *q.PatchNoContent
+	}
+	if q.AlwaysReturnName != nil {
+		p.AlwaysReturnName = *q.AlwaysReturnName
+	}
+	return p
 }
 
 // TokenEnvNames returns TokenEnv (when set) followed by TokenEnvs: the

@@ -182,8 +182,9 @@ func serve(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, re
 		if err != nil {
 			return fmt.Errorf("tenant %q: %w", t.Name, err)
 		}
+		q := t.Quirks.Apply(p.Quirks)
 		scimTenants = append(scimTenants, scim.Tenant{
-			Name: t.Name, GroupPatchNoContent: p.Quirks.PatchNoContent, AlwaysReturnName: p.Quirks.AlwaysReturnName,
+			Name: t.Name, GroupPatchNoContent: q.PatchNoContent, AlwaysReturnName: q.AlwaysReturnName,
 		})
 	}
 	authn, err := auth.New(authTenants, auth.Options{Logger: log})

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -205,5 +207,51 @@ func TestTuneGCRestores(t *testing.T) {
 	stop()
 	if p, l := percent(), debug.SetMemoryLimit(-1); p != beforePercent || l != beforeLimit {
 		t.Errorf("after stop: GOGC %d, limit %d; want %d, %d", p, l, beforePercent, beforeLimit)
+	}
+}
+
+// A tenant's quirks override its preset's: an okta tenant with
+// quirks.patch_no_content answers a group PATCH with 204 and no body; one
+// without keeps Okta's 200 with the group.
+func TestTenantQuirksOverridePreset(t *testing.T) {
+	dir := t.TempDir()
+	out, _ := startServe(t, fmt.Sprintf(`listen: 127.0.0.1:0
+database: %s
+tenants:
+  - {name: okta, preset: okta, token_env: T1}
+  - {name: okta204, preset: okta, token_env: T2, quirks: {patch_no_content: true}}
+`, filepath.Join(dir, "db.sqlite")), map[string]string{"T1": "tok-one", "T2": "tok-two"})
+	base := "http://" + waitFor(t, out, "listening on http://")
+	for _, tc := range []struct {
+		tenant, token string
+		want          int
+	}{{"okta", "tok-one", http.StatusOK}, {"okta204", "tok-two", http.StatusNoContent}} {
+		do := func(method, path, body string) (int, []byte) {
+			req, err := http.NewRequestWithContext(t.Context(), method, base+"/scim/v2/"+tc.tenant+path, strings.NewReader(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Authorization", "Bearer "+tc.token)
+			req.Header.Set("Content-Type", "application/scim+json")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			return resp.StatusCode, b
+		}
+		code, body := do(http.MethodPost, "/Groups", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"g"}`)
+		if code != http.StatusCreated {
+			t.Fatalf("%s: create group: %d %s", tc.tenant, code, body)
+		}
+		var g struct{ ID string }
+		if err := json.Unmarshal(body, &g); err != nil || g.ID == "" {
+			t.Fatalf("%s: create group answer %s: %v", tc.tenant, body, err)
+		}
+		code, body = do(http.MethodPatch, "/Groups/"+g.ID, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","value":{"displayName":"g2"}}]}`)
+		if code != tc.want || (tc.want == http.StatusNoContent) != (len(body) == 0) {
+			t.Errorf("%s: group PATCH answered %d with %d bytes, want %d", tc.tenant, code, len(body), tc.want)
+		}
 	}
 }
