@@ -4,6 +4,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 )
@@ -51,7 +52,9 @@ func (e *Emulator) authJira(c *call) bool {
 		// Failed basic auth: 401, X-Seraph-LoginReason: AUTHENTICATED_FAILED and Jira's HTML error
 		// page naming the reason (atlassian-api.md 1.1).
 		c.w.Header()["X-Seraph-Loginreason"] = []string{"AUTHENTICATED_FAILED"}
-		c.w.Header()["Www-Authenticate"] = []string{`OAuth realm="` + strings.ReplaceAll(c.origin, ":", "%3A") + `"`}
+		// Guess (1.1 documents no WWW-Authenticate): Jira's OAuth filter challenges with the
+		// URL-encoded base URL as realm, as curl transcripts of DC show.
+		c.w.Header()["Www-Authenticate"] = []string{`OAuth realm="` + url.QueryEscape(c.origin) + `"`}
 		writeRaw(c.w, http.StatusUnauthorized, "text/html;charset=UTF-8", jiraBasicFailurePage)
 		return false
 	default:

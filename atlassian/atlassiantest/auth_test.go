@@ -2,6 +2,7 @@ package atlassiantest
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -32,6 +33,12 @@ func TestJiraAuth(t *testing.T) {
 	}
 	if strings.Contains(string(r.body), testPass) || strings.Contains(string(r.body), "wrong") {
 		t.Errorf("401 body echoes a credential")
+	}
+	if got, want := r.header.Get("WWW-Authenticate"), `OAuth realm="`+url.QueryEscape(env.srv.URL)+`"`; got != want {
+		t.Errorf("WWW-Authenticate %q, want %q", got, want)
+	}
+	if ct := r.header.Get("Content-Type"); !strings.HasPrefix(ct, "text/html") {
+		t.Errorf("basic failure Content-Type %q", ct)
 	}
 
 	r = env.doAuth("Bearer nope", "GET", path, nil).want(t, http.StatusUnauthorized)

@@ -235,3 +235,29 @@ func TestFaultsControl(t *testing.T) {
 		t.Fatalf("clamped %+v", f)
 	}
 }
+
+// atlassian-api.md 6.1: Jira DC limits only authenticated REST requests. A refused login and an
+// anonymous serverInfo neither take a token nor carry the X-RateLimit-* headers.
+func TestRateLimitOnlyAuthenticated(t *testing.T) {
+	env := newEnv(t, Options{})
+	env.createJiraUser("amy")
+	env.e.SetFaults(Faults{RateLimitPerSecond: 1, Burst: 1})
+	for range 3 {
+		r := env.doAuth("", "GET", "/rest/api/2/serverInfo", nil).want(t, http.StatusOK)
+		if h := r.header.Get("X-RateLimit-Limit"); h != "" {
+			t.Fatalf("anonymous serverInfo carries X-RateLimit-Limit %q", h)
+		}
+	}
+	for _, auth := range []string{"Bearer wrong", basic(testUser, "wrong"), ""} {
+		r := env.doAuth(auth, "GET", "/rest/api/2/user?username=amy", nil).want(t, http.StatusUnauthorized)
+		if h := r.header.Get("X-RateLimit-Remaining"); h != "" {
+			t.Fatalf("401 for %q carries X-RateLimit-Remaining %q", auth, h)
+		}
+	}
+	// The one token is still there for the first authenticated call.
+	r := env.jira("GET", "/user?username=amy", nil).want(t, http.StatusOK)
+	if r.header.Get("X-RateLimit-Remaining") != "0" || r.header.Get("Retry-After") != "0" {
+		t.Fatalf("first authenticated call headers %v", r.header)
+	}
+	env.jira("GET", "/serverInfo", nil).want(t, http.StatusTooManyRequests)
+}

@@ -723,6 +723,9 @@ func (e *Emulator) jiraUserApplication(c *call) {
 	g := e.dir.group(a.defaultGroup)
 	var err error
 	switch {
+	case add && g == nil && u.active && e.dir.wouldExceed(u):
+		// Refuse before creating the default group: a refused request changes nothing.
+		err = errLicenceExceeded
 	case add && g == nil:
 		if g, err = e.dir.createGroup(a.defaultGroup, ""); err == nil {
 			err = e.dir.addMember(g, u, now)

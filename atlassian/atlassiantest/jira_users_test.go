@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // atlassian-api.md 1.3, 1.2, 8: create answers 201 with the full User JSON and a JIRAUSER key.
@@ -489,4 +490,81 @@ func TestJiraUnknownPaths(t *testing.T) {
 		t.Fatal("405 without Allow")
 	}
 	env.do("GET", "/elsewhere", nil).want(t, http.StatusNotFound)
+}
+
+// atlassian-api.md 1.5 (JDUS admin.errors.users.cannot.deactivate.currently.logged.in): the caller
+// cannot deactivate itself; the refusal is a 400 envelope and changes nothing.
+func TestJiraDeactivateSelfRefused(t *testing.T) {
+	env := newEnv(t, Options{})
+	if err := env.e.AddUser(SeedUser{Name: "Admin", EmailAddress: "admin@example.com"}); err != nil {
+		t.Fatal(err)
+	}
+	env.createJiraUser("amy")
+	// The PAT belongs to the configured user (testUser, "admin"), compared case-insensitively.
+	r := env.jira("PUT", "/user?username=admin", map[string]any{"active": false}).want(t, http.StatusBadRequest)
+	if msgs, fields := jiraEnvelope(t, r); len(msgs) != 1 || len(fields) != 0 {
+		t.Fatalf("self-deactivation: %s", r.body)
+	}
+	if u, _ := env.stateUser("admin"); !u.Active {
+		t.Fatal("refused self-deactivation deactivated the caller")
+	}
+	// Other changes to oneself, and deactivating someone else, are allowed.
+	env.jira("PUT", "/user?username=admin", map[string]any{"displayName": "The Admin"}).want(t, http.StatusOK)
+	env.jira("PUT", "/user?username=amy", map[string]any{"active": false}).want(t, http.StatusOK)
+}
+
+// atlassian-api.md 1.2: lastLoginTime is part of the User JSON once the user has logged in (absent
+// before); /_emulator/login records it, and the state document shows the same instant in RFC 3339.
+func TestJiraLastLoginTimeOverHTTP(t *testing.T) {
+	env := newEnv(t, Options{JiraVersion: "10.3.0"})
+	env.createJiraUser("amy")
+	if u := env.jira("GET", "/user?username=amy", nil).want(t, http.StatusOK).obj(t); u["lastLoginTime"] != nil {
+		t.Fatalf("lastLoginTime before any login: %v", u["lastLoginTime"])
+	}
+	env.clock.advance(90 * time.Minute)
+	env.doAuth("", "POST", "/_emulator/login", map[string]any{"username": "AMY"}).want(t, http.StatusNoContent)
+	want := env.clock.now()
+	for _, path := range []string{"/user?username=amy", "/user/search?username=amy", "/user/list"} {
+		r := env.jira("GET", path, nil).want(t, http.StatusOK)
+		var u map[string]any
+		switch path {
+		case "/user?username=amy":
+			u = r.obj(t)
+		case "/user/search?username=amy":
+			u = r.arr(t)[0].(map[string]any)
+		default:
+			u = r.obj(t)["values"].([]any)[0].(map[string]any)
+		}
+		s, _ := u["lastLoginTime"].(string)
+		got, err := time.Parse(jiraTimeFormat, s)
+		if err != nil || !got.Equal(want) {
+			t.Errorf("%s: lastLoginTime %q (%v), want %v", path, s, err, want)
+		}
+	}
+	st := env.doAuth("", "GET", "/_emulator/state", nil).want(t, http.StatusOK).obj(t)
+	if got := st["users"].([]any)[0].(map[string]any)["lastLoginTime"]; got != want.Format(time.RFC3339) {
+		t.Errorf("state lastLoginTime %v, want %s", got, want.Format(time.RFC3339))
+	}
+}
+
+// atlassian-api.md 1.9: /user/application refused for the licence changes nothing, not even by
+// creating the application's missing default group.
+func TestJiraUserApplicationLicenceChangesNothing(t *testing.T) {
+	env := newEnv(t, Options{LicenseSeats: 1})
+	env.createJiraUser("a", "jira-software")
+	env.createJiraUser("b")
+	before := env.e.State()
+	r := env.jira("POST", "/user/application?username=b&applicationKey=jira-core", nil).want(t, http.StatusBadRequest)
+	if msgs, _ := jiraEnvelope(t, r); !slices.Equal(msgs, []string{msgLicence}) {
+		t.Fatalf("licence messages %v", msgs)
+	}
+	if after := env.e.State(); !reflect.DeepEqual(after, before) {
+		t.Fatalf("refused request changed the directory:\nbefore %+v\nafter  %+v", before, after)
+	}
+	// An inactive user takes no seat, so the same request succeeds for it.
+	env.jira("PUT", "/user?username=b", map[string]any{"active": false}).want(t, http.StatusOK)
+	env.jira("POST", "/user/application?username=b&applicationKey=jira-core", nil).want(t, http.StatusOK)
+	if u, _ := env.stateUser("b"); !slices.Equal(u.Groups, []string{"jira-core-users"}) {
+		t.Fatalf("groups after add %v", u.Groups)
+	}
 }
