@@ -1,6 +1,7 @@
 package atlassian
 
 import (
+	"encoding/base64"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -65,6 +66,22 @@ func (a Auth) validate() error {
 		return errors.New("credentials contain control characters")
 	}
 	return nil
+}
+
+// redactedSecret replaces a credential found in server-provided text.
+const redactedSecret = "[REDACTED]"
+
+// redact removes the credentials from text a server sent back: the token or password itself, and
+// the base64 form Basic auth puts on the wire, which a proxy's error page may quote.
+func (a Auth) redact(s string) string {
+	if a.secret == "" || s == "" {
+		return s
+	}
+	s = strings.ReplaceAll(s, a.secret, redactedSecret)
+	if a.scheme == "basic" {
+		s = strings.ReplaceAll(s, base64.StdEncoding.EncodeToString([]byte(a.user+":"+a.secret)), redactedSecret)
+	}
+	return s
 }
 
 func (a Auth) apply(r *http.Request) {

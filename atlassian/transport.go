@@ -69,7 +69,8 @@ type TransportOptions struct {
 	// UserAgent is sent on every request.
 	UserAgent string
 	// HTTPClient sends the requests; nil uses a client with its own http.Transport.
-	// Its Timeout should be zero: Timeout above applies per attempt.
+	// Its Timeout should be zero: Timeout above applies per attempt. Redirects are not followed
+	// (a 3xx is returned as an *Error) unless the client sets its own CheckRedirect.
 	HTTPClient *http.Client
 	// Jitter picks the actual wait in [0, ceiling]; nil means uniformly random ("full jitter").
 	// Tests set it to make the backoff sequence deterministic.
@@ -176,7 +177,12 @@ func NewTransport(opts TransportOptions) (*Transport, error) {
 		cfgLimit:      rate.Inf,
 	}
 	if t.client == nil {
-		t.client = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
+		t.client = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone(), CheckRedirect: noRedirects}
+	} else if t.client.CheckRedirect == nil {
+		// A copy, so the caller's client keeps its own policy elsewhere.
+		c := *t.client
+		c.CheckRedirect = noRedirects
+		t.client = &c
 	}
 	switch {
 	case opts.MaxRetries == 0:
@@ -200,6 +206,11 @@ func NewTransport(opts TransportOptions) (*Transport, error) {
 	t.limiter = rate.NewLimiter(t.cfgLimit, t.cfgBurst)
 	return t, nil
 }
+
+// noRedirects makes the client hand a 3xx back instead of following it. net/http turns a redirected
+// PUT, POST or DELETE into a GET, so a write redirected to a login page (an SSO filter, a proxy,
+// http->https) would come back as 200 and read as success with nothing changed.
+func noRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 func cmpOr[T comparable](v, def T) T {
 	var zero T
@@ -342,10 +353,33 @@ func (t *Transport) httpError(op, id string, resp *Response) *Error {
 		e = &Error{Kind: KindForStatus(resp.Status)}
 	}
 	e.Op, e.Status, e.RequestID = op, resp.Status, id
+	if resp.Status >= 300 && resp.Status < 400 {
+		e.Messages = append([]string{redirectMessage(resp.Header.Get("Location"))}, e.Messages...)
+	}
+	// Whatever the server wrote is quoted in the error: a proxy may have echoed our credentials.
+	e.Code = t.auth.redact(e.Code)
+	for i, m := range e.Messages {
+		e.Messages[i] = t.auth.redact(m)
+	}
+	for k, v := range e.Fields {
+		e.Fields[k] = t.auth.redact(v)
+	}
 	if resp.Status == http.StatusTooManyRequests || resp.Status >= 500 {
 		e.RetryAfter = rateLimitWait(resp.Header, resp.Status, time.Now())
 	}
 	return e
+}
+
+// redirectMessage names where a 3xx pointed, without query or user info (a login redirect may carry
+// a ticket), so that a wrong BaseURL or an SSO filter in front of REST is easy to spot.
+func redirectMessage(location string) string {
+	const msg = "the server answered with a redirect, which is not followed (check BaseURL, or a login filter in front of REST)"
+	u, err := url.Parse(location)
+	if err != nil || location == "" {
+		return msg
+	}
+	u.User, u.RawQuery, u.ForceQuery, u.Fragment, u.RawFragment = nil, "", false, "", ""
+	return msg + ": " + u.String()
 }
 
 // retryWait decides whether to retry after e (retry is 0 for the first retry) and how long to wait.
@@ -489,6 +523,11 @@ func (t *Transport) waitTurn(ctx context.Context) error {
 	if err := lim.Wait(ctx); err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
+		}
+		if _, ok := ctx.Deadline(); ok {
+			// rate.Limiter refuses at once when the token would come after ctx's deadline; its
+			// error does not wrap context.DeadlineExceeded, which is what callers test for.
+			return fmt.Errorf("client rate limit: %v: %w", err, context.DeadlineExceeded)
 		}
 		return fmt.Errorf("client rate limit: %w", err)
 	}

@@ -1,0 +1,133 @@
+package atlassian_test
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/scimbridge/scimbridge/atlassian"
+)
+
+// A redirect is an answer to report, not to follow: net/http turns a redirected PUT, POST or DELETE
+// into a GET, so a write redirected to a login page (an SSO filter, a proxy) would come back as a
+// 200 and read as success without anything having changed.
+func TestRedirectIsNotFollowed(t *testing.T) {
+	steps := []step{
+		{status: http.StatusFound, header: map[string]string{"Location": "http://sso.test/login.jsp?os_destination=%2Frest&ticket=abc"}},
+		{status: http.StatusOK, body: `{"name":"login page"}`},
+	}
+	put := atlassian.Request{Method: http.MethodPut, Path: "/rest/api/2/user", Body: map[string]bool{"active": false}}
+	withServer(t, steps, atlassian.TransportOptions{MinBackoff: time.Millisecond}, func(t *testing.T, tr *atlassian.Transport, s *script, _ *pipeNet) {
+		_, err := tr.Do(t.Context(), put)
+		e, ok := errors.AsType[*atlassian.Error](err)
+		if !ok || e.Status != http.StatusFound {
+			t.Fatalf("err = %v, want an *Error with status 302", err)
+		}
+		if h := s.arrivals(); len(h) != 1 || h[0].method != http.MethodPut {
+			t.Fatalf("requests = %+v, want the PUT only", h)
+		}
+		if msg := err.Error(); !strings.Contains(msg, "http://sso.test/login.jsp") || strings.Contains(msg, "ticket=abc") {
+			t.Errorf("error %q should name the redirect target without its query", msg)
+		}
+	})
+}
+
+// The transport's own client (no HTTPClient given) does not follow redirects either.
+func TestDefaultClientDoesNotFollowRedirects(t *testing.T) {
+	var followed atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/login" {
+			followed.Add(1)
+			_, _ = io.WriteString(w, "login page")
+			return
+		}
+		http.Redirect(w, r, "/login", http.StatusMovedPermanently)
+	}))
+	t.Cleanup(srv.Close)
+	tr, err := atlassian.NewTransport(atlassian.TransportOptions{BaseURL: srv.URL, Auth: atlassian.BasicAuth("u", "p"), MaxRetries: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = tr.Do(t.Context(), atlassian.Request{Method: http.MethodDelete, Path: "/rest/api/2/user"})
+	if e, ok := errors.AsType[*atlassian.Error](err); !ok || e.Status != http.StatusMovedPermanently {
+		t.Fatalf("err = %v, want an *Error with status 301", err)
+	}
+	if n := followed.Load(); n != 0 {
+		t.Errorf("the redirect was followed %d time(s)", n)
+	}
+}
+
+// A server or proxy that quotes the request's credentials in its error body must not carry them
+// into the *Error, its string, or anything logged from it.
+func TestEchoedCredentialsAreRedacted(t *testing.T) {
+	const user, password = "svc-bridge", "b4sic-P@ssw0rd-secret"
+	basicB64 := base64.StdEncoding.EncodeToString([]byte(user + ":" + password))
+	for _, tc := range []struct {
+		auth    atlassian.Auth
+		secrets []string
+	}{
+		{atlassian.BearerToken(testToken), []string{testToken}},
+		{atlassian.BasicAuth(user, password), []string{password, basicB64}},
+	} {
+		t.Run(tc.auth.String(), func(t *testing.T) {
+			echo := strings.Join(tc.secrets, " / ")
+			body := fmt.Sprintf(`{"errorMessages":["refused: Authorization %s"],"errors":{"password":%q},"reason":%q}`, echo, echo, tc.secrets[0])
+			steps := []step{{status: http.StatusBadRequest, body: body}}
+			opts := atlassian.TransportOptions{Auth: tc.auth, DecodeError: func(status int, _ http.Header, b []byte) *atlassian.Error {
+				// A decoder that copies the body into every field the way product decoders do.
+				return &atlassian.Error{Kind: atlassian.Invalid, Code: tc.secrets[0], Messages: []string{string(b)},
+					Fields: map[string]string{"password": echo}}
+			}}
+			withServer(t, steps, opts, func(t *testing.T, tr *atlassian.Transport, _ *script, _ *pipeNet) {
+				_, err := tr.Do(t.Context(), getUser)
+				e, ok := errors.AsType[*atlassian.Error](err)
+				if !ok {
+					t.Fatalf("err = %v", err)
+				}
+				texts := []string{err.Error(), e.Text(), e.Code, fmt.Sprint(e.Messages, e.Fields)}
+				for _, text := range texts {
+					for _, s := range tc.secrets {
+						if strings.Contains(text, s) {
+							t.Errorf("secret %q… leaked in %s", s[:4], text)
+						}
+					}
+				}
+				if !strings.Contains(e.Messages[0], "refused: Authorization") || !strings.Contains(e.Messages[0], "[REDACTED]") {
+					t.Errorf("message lost its non-secret text: %q", e.Messages[0])
+				}
+			})
+		})
+	}
+}
+
+// A client-side rate limit that cannot grant a token before the caller's deadline ends the call at
+// once, and the error says why in a way callers can test for.
+func TestClientRateLimitBeyondDeadline(t *testing.T) {
+	opts := atlassian.TransportOptions{RatePerSecond: 0.01, Burst: 1}
+	withServer(t, []step{{status: 200}}, opts, func(t *testing.T, tr *atlassian.Transport, s *script, _ *pipeNet) {
+		if _, err := tr.Do(t.Context(), getUser); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+		defer cancel()
+		start := time.Now()
+		_, err := tr.Do(ctx, getUser)
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("err = %v, want one that wraps context.DeadlineExceeded", err)
+		}
+		if d := time.Since(start); d != 0 {
+			t.Errorf("returned after %v; the limiter knew at once that 100s > 5s", d)
+		}
+		if n := len(s.arrivals()); n != 1 {
+			t.Errorf("requests = %d, want 1", n)
+		}
+	})
+}
