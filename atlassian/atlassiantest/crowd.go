@@ -456,6 +456,7 @@ type crowdListQuery struct {
 	check             bool   // other was given: answer 200 or 404 instead of listing
 	start, maxResults int
 	expand            bool // list full entities, not {"link","name"} references
+	attributes        bool // with expand: each entity's attribute list filled (expand=…,attributes)
 }
 
 // crowdListQuery reads a membership listing's query, answering 400 itself: param names the listed
@@ -470,6 +471,7 @@ func (e *Emulator) crowdListQuery(c *call, param, otherParam, expand string) (q 
 	raw := c.r.URL.RawQuery
 	q.other, q.check = query(raw, otherParam)
 	q.expand = expands(raw, expand)
+	q.attributes = expands(raw, "attributes")
 	return q, true
 }
 
@@ -479,6 +481,24 @@ func window(n, start, maxResults int) (int, int) {
 		return n, n
 	}
 	return start, start + min(maxResults, n-start)
+}
+
+// crowdUserList appends {"expand":"user","users":[…]}: {"link","name"} references, or with
+// expandUser full entities whose attribute lists are filled when expandAttributes is set too
+// (expand=user,attributes, atlassian-api.md 3.4). Call with e.mu held.
+func crowdUserList(j *jsonBuf, c *call, users []*user, expandUser, expandAttributes bool) {
+	if !expandUser || !expandAttributes {
+		j.crowdUsers(c, users, expandUser)
+		return
+	}
+	j.raw(`{"expand":"user","users":[`)
+	for i, u := range users {
+		if i > 0 {
+			j.raw(",")
+		}
+		j.crowdUser(c, u, true)
+	}
+	j.raw("]}")
 }
 
 // --- memberships ---
@@ -562,7 +582,7 @@ func (e *Emulator) crowdGroupUsers(c *call) {
 	}
 	from, to := window(len(g.members), q.start, q.maxResults)
 	j := e.getBuf()
-	j.crowdUsers(c, g.members[from:to], q.expand)
+	crowdUserList(j, c, g.members[from:to], q.expand, q.attributes)
 	e.mu.RUnlock()
 	e.send(c.w, http.StatusOK, j)
 }

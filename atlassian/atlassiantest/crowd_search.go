@@ -380,7 +380,8 @@ func groupProp(g *group) func(string) string {
 
 // crowdSearch: GET /search?entity-type=user|group&restriction=<CQL> or POST /search with a
 // SearchRestriction body; start-index/max-results paging, results ordered by name, expand=user or
-// expand=group for full entities (atlassian-api.md 3.4). Guess (3.4 [U]): a bad restriction is
+// expand=group for full entities, expand=user,attributes for users with their attributes
+// (atlassian-api.md 3.4). Guess (3.4 [U]): a bad restriction is
 // 400 ILLEGAL_ARGUMENT.
 func (e *Emulator) crowdSearch(c *call) {
 	raw := c.r.URL.RawQuery
@@ -428,7 +429,7 @@ func (e *Emulator) crowdSearch(c *call) {
 			}
 		}
 		j := e.getBuf()
-		j.crowdUsers(c, hits, expands(raw, "user"))
+		crowdUserList(j, c, hits, expands(raw, "user"), expands(raw, "attributes"))
 		e.mu.RUnlock()
 		e.send(c.w, http.StatusOK, j)
 		return
