@@ -7,8 +7,12 @@
 //
 // Retry choices per operation (the transport retries GET/PUT/DELETE on 502/503/504 and connection
 // errors, every request on 429):
-//   - CreateUser, CreateGroup and RenameUser (POST) are not retried on 5xx: after a lost success
-//     the repeat would fail ("exists" / "not found").
+//   - CreateUser, CreateGroup and RenameUser (POST) are not retried on 502/503/504 or on a
+//     connection lost once the request was sent: whether the server acted is unknown, and a blind
+//     repeat after a lost success would fail ("exists" / "not found"). They return a Transient
+//     error; the caller's next attempt sees AlreadyExists (create) or NotFound for the old name
+//     (rename) and can adopt the result. A failed dial (nothing sent) and 429 (refused before it
+//     ran) are retried.
 //   - AddMember (POST /user/group/direct) is retried: 409 MEMBERSHIP_ALREADY_EXISTS is success.
 //   - UpdateUser/SetActive read the user and PUT the full entity; both steps are idempotent.
 package crowd

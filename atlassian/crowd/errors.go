@@ -46,7 +46,7 @@ var quotedNames = regexp.MustCompile(`<[^>]*>|'[^']*'`)
 // cover several conditions (INVALID_*, OPERATION_FAILED, APPLICATION_PERMISSION_DENIED) — by the
 // message. Non-JSON bodies (401 text) fall back to the status.
 func decodeError(status int, _ http.Header, body []byte) *atlassian.Error {
-	e := &atlassian.Error{Kind: atlassian.KindForStatus(status)}
+	e := &atlassian.Error{Kind: statusKind(status)}
 	var b errorBody
 	if err := json.Unmarshal(body, &b); err != nil || (b.Reason == "" && b.Message == "") {
 		if s := snippet(body); s != "" {
@@ -78,6 +78,24 @@ func decodeError(status int, _ http.Header, body []byte) *atlassian.Error {
 		e.Kind = atlassian.AlreadyExists
 	}
 	return e
+}
+
+// statusKind is the kind of an answer whose body names no known reason. Two statuses mean
+// something narrower on Crowd than KindForStatus says:
+//   - 404: Crowd names what is missing (USER_NOT_FOUND, GROUP_NOT_FOUND, MEMBERSHIP_NOT_FOUND,
+//     doc §3.2, "clients dispatch on reason, not status"). A 404 without such a reason comes from
+//     a server that does not serve the resource: a Crowd that predates it (RCC treats the rename
+//     404 so, §3.4), a Jira not set up as a Crowd user server, or a wrong BaseURL. Read as NotFound
+//     it would say "no such user" about every user, and the engine would create them again.
+//   - 409: Crowd answers 409 only for an existing membership (§3.4 [V GOCROWD], §7.7).
+func statusKind(status int) atlassian.ErrorKind {
+	switch status {
+	case http.StatusNotFound:
+		return atlassian.Unsupported
+	case http.StatusConflict:
+		return atlassian.AlreadyMember
+	}
+	return atlassian.KindForStatus(status)
 }
 
 var htmlTag = regexp.MustCompile(`<[^>]*>`)

@@ -31,6 +31,14 @@ func TestDecodeError(t *testing.T) {
 		{"injected 503", 503, `{"reason":"OPERATION_FAILED","message":"emulator: injected fault (503)"}`, atlassian.Transient, "OPERATION_FAILED"},
 		{"401 text", 401, "Application failed to authenticate\n", atlassian.Unauthorized, ""},
 		{"unknown reason keeps status", 400, `{"reason":"SOMETHING_NEW","message":"?"}`, atlassian.Invalid, "SOMETHING_NEW"},
+		{"404 page without reason", 404, "<html><h1>HTTP Status 404 – Not Found</h1></html>", atlassian.Unsupported, ""},
+		{"404 without a not-found reason", 404, `{"reason":"OPERATION_FAILED","message":"No resource"}`, atlassian.Unsupported, "OPERATION_FAILED"},
+		{"empty 404", 404, "", atlassian.Unsupported, ""},
+		{"group not found 404", 404, `{"reason":"GROUP_NOT_FOUND","message":"Group <g> does not exist"}`, atlassian.NotFound, "GROUP_NOT_FOUND"},
+		{"409 without body", 409, "", atlassian.AlreadyMember, ""},
+		{"403 text", 403, "Client with address \"10.0.0.9\" is forbidden from making requests to the application", atlassian.Forbidden, ""},
+		{"access denied", 403, `{"reason":"APPLICATION_ACCESS_DENIED","message":"x"}`, atlassian.Forbidden, "APPLICATION_ACCESS_DENIED"},
+		{"principal authentication", 401, `{"reason":"INVALID_USER_AUTHENTICATION","message":"Failed to authenticate principal, password was invalid"}`, atlassian.Unauthorized, "INVALID_USER_AUTHENTICATION"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
