@@ -136,7 +136,7 @@ func BenchmarkGroupResponse1000(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			res := l.groupResource(g, true, projection{})
-			if _, err := resourceResponse(res, "Group", l.base+"/Groups/g1", []string{groupSchemaID}); err != nil {
+			if _, err := resourceResponse(nil, res, "Group", l.base+"/Groups/g1", []string{groupSchemaID}); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -183,5 +183,30 @@ func TestUserPatchOpsForms(t *testing.T) {
 		if _, ok := userPatchOps(wrap(ops), plain); ok != want {
 			t.Errorf("%s: taken %v, want %v", ops, ok, want)
 		}
+	}
+}
+
+// TestMemberListRefs checks that the one-string $refs of memberList are the
+// references links.ref builds, member by member, for users and groups.
+func TestMemberListRefs(t *testing.T) {
+	l := links{base: "https://bridge.example/scim/v2/okta"}
+	ms := []store.Member{
+		{Value: "u1", Kind: store.KindUser, Display: "a"},
+		{Value: "g-2", Kind: store.KindGroup, Display: "b"},
+		{Value: "", Kind: store.KindUser},
+		{Value: "ü/x", Kind: store.KindUser, Display: "c"},
+	}
+	got := l.memberList(ms)
+	if len(got) != len(ms) {
+		t.Fatalf("len = %d, want %d", len(got), len(ms))
+	}
+	for i, m := range ms {
+		want := memberJSON{Ref: l.ref(m.Kind, m.Value), Display: m.Display, Type: string(m.Kind), Value: m.Value}
+		if got[i] != want {
+			t.Errorf("member %d = %+v, want %+v", i, got[i], want)
+		}
+	}
+	if got := l.memberList(nil); got == nil || len(got) != 0 {
+		t.Errorf("memberList(nil) = %#v, want an empty, non-nil list (renders [])", got)
 	}
 }

@@ -255,11 +255,7 @@ func (l links) groupResource(g store.Group, withMembers bool, proj projection) s
 	attrs[attrDisplayName] = g.DisplayName
 	switch {
 	case withMembers && proj.include == nil && proj.exclude == nil:
-		members := make([]memberJSON, len(g.Members))
-		for i, m := range g.Members {
-			members[i] = memberJSON{Ref: l.ref(m.Kind, m.Value), Display: m.Display, Type: string(m.Kind), Value: m.Value}
-		}
-		attrs[attrMembers] = members
+		attrs[attrMembers] = l.memberList(g.Members)
 	case withMembers:
 		// The projection works on maps.
 		members := make([]any, 0, len(g.Members))
@@ -276,6 +272,37 @@ func (l links) groupResource(g store.Group, withMembers bool, proj projection) s
 		Attributes: proj.apply(attrs),
 		Meta:       meta(g.CreatedAt, g.UpdatedAt, g.Version),
 	}
+}
+
+// memberList renders members for a response. The $refs are substrings of
+// one string built for all of them: a large group's 200 answer to a PATCH
+// spent ~10% of its CPU concatenating and collecting one string per member.
+func (l links) memberList(ms []store.Member) []memberJSON {
+	size := 0
+	for _, m := range ms {
+		size += len(l.base) + len("/Groups/") + len(m.Value)
+	}
+	var sb strings.Builder
+	sb.Grow(size)
+	ends := make([]int, len(ms))
+	for i, m := range ms {
+		sb.WriteString(l.base)
+		if m.Kind == store.KindGroup {
+			sb.WriteString("/Groups/")
+		} else {
+			sb.WriteString("/Users/")
+		}
+		sb.WriteString(m.Value)
+		ends[i] = sb.Len()
+	}
+	all := sb.String()
+	members := make([]memberJSON, len(ms))
+	start := 0
+	for i, m := range ms {
+		members[i] = memberJSON{Ref: all[start:ends[i]], Display: m.Display, Type: string(m.Kind), Value: m.Value}
+		start = ends[i]
+	}
+	return members
 }
 
 // memberJSON is one member of a group in a response. Its fields are in the

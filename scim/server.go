@@ -19,6 +19,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/elimity-com/scim"
@@ -97,6 +98,9 @@ type Server struct {
 	maxPage int
 	spc     map[string][]byte // tenant -> ServiceProviderConfig document
 	changed func()
+	// responseBufs holds the buffers PATCH answers are rendered into
+	// (serveDirectPatch).
+	responseBufs sync.Pool
 }
 
 // Prefix is the path under which tenants are served: Prefix + tenant.
