@@ -43,7 +43,7 @@ func TestQuirksFromDocs(t *testing.T) {
 	}{
 		{"entra", Quirks{PatchNoContent: true}},      // idp-scim-clients.md 3.7
 		{"onelogin", Quirks{AlwaysReturnName: true}}, // idp-scim-clients.md 4
-		{"okta", Quirks{}},
+		{"okta", Quirks{PatchNoContent: true}},       // idp-scim-clients.md 2.11 item 9
 		{"generic", Quirks{}},
 	}
 	for _, tc := range tests {

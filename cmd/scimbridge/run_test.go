@@ -210,22 +210,22 @@ func TestTuneGCRestores(t *testing.T) {
 	}
 }
 
-// A tenant's quirks override its preset's: an okta tenant with
-// quirks.patch_no_content answers a group PATCH with 204 and no body; one
-// without keeps Okta's 200 with the group.
+// A tenant's quirks override its preset's: an okta tenant answers a group
+// PATCH with the preset's 204 and no body; one with
+// quirks.patch_no_content: false answers 200 with the group.
 func TestTenantQuirksOverridePreset(t *testing.T) {
 	dir := t.TempDir()
 	out, _ := startServe(t, fmt.Sprintf(`listen: 127.0.0.1:0
 database: %s
 tenants:
   - {name: okta, preset: okta, token_env: T1}
-  - {name: okta204, preset: okta, token_env: T2, quirks: {patch_no_content: true}}
+  - {name: okta200, preset: okta, token_env: T2, quirks: {patch_no_content: false}}
 `, filepath.Join(dir, "db.sqlite")), map[string]string{"T1": "tok-one", "T2": "tok-two"})
 	base := "http://" + waitFor(t, out, "listening on http://")
 	for _, tc := range []struct {
 		tenant, token string
 		want          int
-	}{{"okta", "tok-one", http.StatusOK}, {"okta204", "tok-two", http.StatusNoContent}} {
+	}{{"okta", "tok-one", http.StatusNoContent}, {"okta200", "tok-two", http.StatusOK}} {
 		do := func(method, path, body string) (int, []byte) {
 			req, err := http.NewRequestWithContext(t.Context(), method, base+"/scim/v2/"+tc.tenant+path, strings.NewReader(body))
 			if err != nil {
