@@ -131,3 +131,60 @@ func TestClientRateLimitBeyondDeadline(t *testing.T) {
 		}
 	})
 }
+
+// Item 4 of the issue, status by status: 429, 502, 503 and 504 are retried for every idempotent
+// method; other failures, 500 included, are answered at once.
+func TestRetriedStatusesAndMethods(t *testing.T) {
+	for _, status := range []int{400, 401, 403, 404, 409, 500, 501, 505} {
+		for _, method := range []string{http.MethodGet, http.MethodPut, http.MethodDelete} {
+			t.Run(fmt.Sprintf("%s %d not retried", method, status), func(t *testing.T) {
+				withServer(t, []step{{status: status}, {status: 200}}, atlassian.TransportOptions{MinBackoff: time.Millisecond}, func(t *testing.T, tr *atlassian.Transport, s *script, _ *pipeNet) {
+					_, err := tr.Do(t.Context(), atlassian.Request{Method: method, Path: "/rest/x"})
+					if e, ok := errors.AsType[*atlassian.Error](err); !ok || e.Status != status {
+						t.Fatalf("err = %v, want the %d", err, status)
+					}
+					if n := len(s.arrivals()); n != 1 {
+						t.Errorf("sent %d times, want 1", n)
+					}
+				})
+			})
+		}
+	}
+	for _, status := range []int{429, 502, 503, 504} {
+		for _, method := range []string{http.MethodGet, http.MethodHead, http.MethodPut, http.MethodDelete} {
+			t.Run(fmt.Sprintf("%s %d retried", method, status), func(t *testing.T) {
+				withServer(t, []step{{status: status}, {status: status}, {status: 204}}, atlassian.TransportOptions{MinBackoff: time.Millisecond}, func(t *testing.T, tr *atlassian.Transport, s *script, _ *pipeNet) {
+					resp, err := tr.Do(t.Context(), atlassian.Request{Method: method, Path: "/rest/x"})
+					if err != nil || resp.Attempts != 3 || len(s.arrivals()) != 3 {
+						t.Fatalf("resp=%+v err=%v, want success on attempt 3", resp, err)
+					}
+				})
+			})
+		}
+	}
+}
+
+// A 503 that says when to come back (doc §6.2: "some 5xx (503) also carry Retry-After") is retried
+// after that wait, not after the backoff; when retries run out the error carries the wait.
+func TestServiceUnavailableRetryAfter(t *testing.T) {
+	steps := []step{{status: 503, header: map[string]string{"Retry-After": "7"}}, {status: 200}}
+	withServer(t, steps, atlassian.TransportOptions{MinBackoff: time.Millisecond, MaxBackoff: time.Millisecond}, func(t *testing.T, tr *atlassian.Transport, s *script, _ *pipeNet) {
+		if _, err := tr.Do(t.Context(), getUser); err != nil {
+			t.Fatal(err)
+		}
+		if g := s.gaps(); len(g) != 1 || g[0] != 7*time.Second {
+			t.Errorf("gaps = %v, want [7s]", g)
+		}
+	})
+	steps = []step{{status: 429, header: map[string]string{"Retry-After": "2"}}}
+	withServer(t, steps, atlassian.TransportOptions{MaxRetries: 2}, func(t *testing.T, tr *atlassian.Transport, s *script, _ *pipeNet) {
+		_, err := tr.Do(t.Context(), atlassian.Request{Method: http.MethodPost, Path: "/rest/x"})
+		e, ok := errors.AsType[*atlassian.Error](err)
+		if !ok || e.Kind != atlassian.RateLimited || e.RetryAfter != 2*time.Second {
+			t.Fatalf("err = %v, want RateLimited with RetryAfter 2s", err)
+		}
+		if n := len(s.arrivals()); n != 3 {
+			t.Errorf("sent %d times, want 1 + 2 retries", n)
+		}
+	})
+}
