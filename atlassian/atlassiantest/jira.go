@@ -646,8 +646,8 @@ func (e *Emulator) jiraListUsers(c *call) {
 	i := e.dir.idFrom(after)
 	rest := e.dir.byID[i:]
 	n := min(maxResults, len(rest))
-	// StreamPage: {"self","maxResults","values","isLast","nextCursor","nextPage"}; the cursor
-	// fields are left out on the last page.
+	// StreamPage: {"self","maxResults","values","isLast","nextCursor","nextPage"}. Guess (1.7):
+	// the cursor fields are left out on the last page, as nextPage is on /group/member (1.8).
 	j := e.getBuf()
 	j.raw(`{"self":`)
 	j.str(c.origin + c.r.URL.RequestURI())

@@ -568,3 +568,17 @@ func TestJiraUserApplicationLicenceChangesNothing(t *testing.T) {
 		t.Fatalf("groups after add %v", u.Groups)
 	}
 }
+
+// atlassian-api.md 1.9: deleting a seated user, or renaming one, frees or keeps its seat exactly once.
+func TestJiraDeleteUserFreesSeat(t *testing.T) {
+	env := newEnv(t, Options{LicenseSeats: 1})
+	env.createJiraUser("a", "jira-software")
+	env.jira("PUT", "/user?username=a", map[string]any{"name": "A2"}).want(t, http.StatusOK)
+	r := env.jira("POST", "/user", map[string]any{"name": "b", "emailAddress": "b@example.com", "displayName": "B", "applicationKeys": []string{"jira-core"}})
+	if msgs, _ := jiraEnvelope(t, r.want(t, http.StatusBadRequest)); !slices.Equal(msgs, []string{msgLicence}) {
+		t.Fatalf("renamed user no longer holds its seat: %v", msgs)
+	}
+	env.jira("DELETE", "/user?username=a2", nil).want(t, http.StatusNoContent)
+	env.createJiraUser("b", "jira-core")
+	checkInvariants(t, env.e)
+}
