@@ -14,15 +14,25 @@ import (
 type Auth struct {
 	scheme string // "bearer" or "basic"
 	user   string
-	secret string
+	// secret is behind a pointer so that a struct holding an Auth in an unexported field (the
+	// Transport) prints an address, not the secret, when logged with %v or slog: fmt cannot call
+	// String on unexported fields.
+	secret *string
 }
 
 // BearerToken returns Auth that sends "Authorization: Bearer <token>".
-func BearerToken(token string) Auth { return Auth{scheme: "bearer", secret: token} }
+func BearerToken(token string) Auth { return Auth{scheme: "bearer", secret: &token} }
 
 // BasicAuth returns Auth that sends HTTP Basic credentials.
 func BasicAuth(user, password string) Auth {
-	return Auth{scheme: "basic", user: user, secret: password}
+	return Auth{scheme: "basic", user: user, secret: &password}
+}
+
+func (a Auth) secretValue() string {
+	if a.secret == nil {
+		return ""
+	}
+	return *a.secret
 }
 
 // IsZero reports whether no credentials are set.
@@ -50,7 +60,7 @@ func (a Auth) validate() error {
 	case "":
 		return errors.New("no credentials: set Auth to BearerToken or BasicAuth")
 	case "bearer":
-		if a.secret == "" {
+		if a.secretValue() == "" {
 			return errors.New("bearer token is empty")
 		}
 	case "basic":
@@ -62,7 +72,7 @@ func (a Auth) validate() error {
 		}
 	}
 	// The message never quotes the value: it is a secret.
-	if strings.ContainsAny(a.user+a.secret, "\r\n\x00") {
+	if strings.ContainsAny(a.user+a.secretValue(), "\r\n\x00") {
 		return errors.New("credentials contain control characters")
 	}
 	return nil
@@ -74,12 +84,13 @@ const redactedSecret = "[REDACTED]"
 // redact removes the credentials from text a server sent back: the token or password itself, and
 // the base64 form Basic auth puts on the wire, which a proxy's error page may quote.
 func (a Auth) redact(s string) string {
-	if a.secret == "" || s == "" {
+	secret := a.secretValue()
+	if secret == "" || s == "" {
 		return s
 	}
-	s = strings.ReplaceAll(s, a.secret, redactedSecret)
+	s = strings.ReplaceAll(s, secret, redactedSecret)
 	if a.scheme == "basic" {
-		s = strings.ReplaceAll(s, base64.StdEncoding.EncodeToString([]byte(a.user+":"+a.secret)), redactedSecret)
+		s = strings.ReplaceAll(s, base64.StdEncoding.EncodeToString([]byte(a.user+":"+secret)), redactedSecret)
 	}
 	return s
 }
@@ -87,8 +98,8 @@ func (a Auth) redact(s string) string {
 func (a Auth) apply(r *http.Request) {
 	switch a.scheme {
 	case "bearer":
-		r.Header.Set("Authorization", "Bearer "+a.secret)
+		r.Header.Set("Authorization", "Bearer "+a.secretValue())
 	case "basic":
-		r.SetBasicAuth(a.user, a.secret)
+		r.SetBasicAuth(a.user, a.secretValue())
 	}
 }

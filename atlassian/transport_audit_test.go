@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -187,4 +188,23 @@ func TestServiceUnavailableRetryAfter(t *testing.T) {
 			t.Errorf("sent %d times, want 1 + 2 retries", n)
 		}
 	})
+}
+
+// A Transport (or a product client holding one) that ends up in a log line or an error message by
+// accident still shows no credential, in any fmt verb or slog handler.
+func TestPrintedTransportShowsNoSecret(t *testing.T) {
+	const password = "Pr1nted-P@ssword-x7"
+	for _, auth := range []atlassian.Auth{atlassian.BasicAuth("app", password), atlassian.BearerToken(password)} {
+		tr, err := atlassian.NewTransport(atlassian.TransportOptions{BaseURL: "http://crowd.test/crowd", Auth: auth})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf strings.Builder
+		fmt.Fprintf(&buf, "%v %+v %#v %s", tr, tr, tr, []any{tr, auth, &auth})
+		slog.New(slog.NewTextHandler(&buf, nil)).Info("x", "transport", tr, "auth", auth)
+		slog.New(slog.NewJSONHandler(&buf, nil)).Info("x", "transport", tr, "auth", auth)
+		if strings.Contains(buf.String(), password) {
+			t.Errorf("%v: the secret shows in %s", auth, buf.String())
+		}
+	}
 }
