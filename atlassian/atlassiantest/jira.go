@@ -307,9 +307,14 @@ func (e *Emulator) jiraCreateUser(c *call) {
 	if strings.TrimSpace(display) == "" || len([]rune(display)) > 255 {
 		errs[fieldDisplayName] = msgDisplayName
 	}
-	active, err := activeOr(in.Active, true)
-	if err != nil {
-		errs["active"] = err.Error()
+	// Guess (1.1, 1.5 [I]): `active` joined UserWrite in Jira 8.3; older Jira ignores it on create
+	// as on update, so the user is created active.
+	active := true
+	if e.version.activeOnPUT() {
+		var err error
+		if active, err = activeOr(in.Active, true); err != nil {
+			errs["active"] = err.Error()
+		}
 	}
 	// applicationKeys put the user in each application's default group (atlassian-api.md 1.3).
 	// Guess (1.3 [U]): when omitted, the user gets no application access (and no seat).

@@ -240,6 +240,12 @@ func TestJiraVersionSwitchActive(t *testing.T) {
 	if u, _ := env.stateUser("amy"); !u.Active {
 		t.Fatal("8.2 deactivated the user")
 	}
+	// Nor does 8.2 honour it on create: the user comes out active.
+	created := env.jira("POST", "/user", map[string]any{"name": "bo", "emailAddress": "bo@example.com", "displayName": "Bo",
+		"active": false}).want(t, http.StatusCreated).obj(t)
+	if u, _ := env.stateUser("bo"); created["active"] != true || !u.Active {
+		t.Fatalf("8.2 create with active=false: %v, state %+v", created, u)
+	}
 	// 8.3 honours it.
 	env83 := newEnv(t, Options{JiraVersion: "8.3.0"})
 	env83.createJiraUser("amy")

@@ -81,6 +81,10 @@ func TestJiraBefore8_3CannotChangeActive(t *testing.T) {
 	if e, _ := errors.AsType[*atlassian.Error](err); e.Code != "error.no.value.found.to.be.changed" {
 		t.Errorf("Code = %q", e.Code)
 	}
+	// Reported clearly: the bare i18n key is explained.
+	if !strings.Contains(err.Error(), "Jira before 8.3 cannot (de)activate users") {
+		t.Errorf("SetActive on Jira 8.2 does not explain the key: %v", err)
+	}
 	// Combined with another change, old Jira silently drops "active": still Unsupported.
 	_, err = f.c.UpdateUser(ctx, "old", atlassian.UserUpdate{Active: new(bool), DisplayName: new("Renamed Display")})
 	if !errors.Is(err, atlassian.Unsupported) {
@@ -93,6 +97,15 @@ func TestJiraBefore8_3CannotChangeActive(t *testing.T) {
 	// Asking for the state the user already has is not an error, even though Jira says "no change".
 	if err := f.c.SetActive(ctx, "old", true); err != nil {
 		t.Errorf("SetActive(true) on an active user: %v", err)
+	}
+	// Jira 8.2 creates the user active whatever "active" says; the client reports that it could not
+	// deactivate it and still returns the created user.
+	created, err := f.c.CreateUser(ctx, atlassian.NewUser{Name: "dormant", DisplayName: "Dormant", Email: "d@example.com", Active: false})
+	if !errors.Is(err, atlassian.Unsupported) || created.Name != "dormant" || !created.Active {
+		t.Fatalf("CreateUser(Active=false) on Jira 8.2 = %+v, %v; want the active user and Unsupported", created, err)
+	}
+	if u, err := f.c.GetUser(ctx, "dormant"); err != nil || !u.Active {
+		t.Fatalf("dormant on Jira 8.2 = %+v, %v; want it created active", u, err)
 	}
 }
 

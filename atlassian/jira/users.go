@@ -130,16 +130,24 @@ func (c *Client) UpdateUser(ctx context.Context, username string, upd atlassian.
 			if gerr == nil && satisfies(cur, upd) {
 				return cur, nil
 			}
+			if e, ok := errors.AsType[*atlassian.Error](err); ok && upd.Active != nil && e.Code == msgNoValueChanged {
+				// Say what the bare i18n key means.
+				e.Messages = append(e.Messages, msgActiveNeeds83)
+			}
 		}
 		return atlassian.User{}, fmt.Errorf("update user %q: %w", username, err)
 	}
 	if upd.Active != nil && u.Active != *upd.Active {
 		// Jira < 8.3 ignores "active" when other fields change (doc §1.5, §7.3).
 		return u, fmt.Errorf("update user %q: %w", username, &atlassian.Error{Kind: atlassian.Unsupported,
-			Op: "PUT " + apiRoot + "/user", Messages: []string{"the server ignored \"active\"; Jira 8.3 or later is needed to (de)activate users"}})
+			Op: "PUT " + apiRoot + "/user", Messages: []string{msgActiveNeeds83}})
 	}
 	return u, nil
 }
+
+// msgActiveNeeds83 explains an Unsupported (de)activation (doc §1.5: JRASERVER-44801, Jira 8.3).
+const msgActiveNeeds83 = "the server ignored \"active\": Jira before 8.3 cannot (de)activate users through REST; " +
+	"upgrade to 8.3 or later, or use the Crowd API"
 
 func satisfies(u atlassian.User, upd atlassian.UserUpdate) bool {
 	return (upd.DisplayName == nil || *upd.DisplayName == u.DisplayName) &&
