@@ -119,6 +119,7 @@ func RunConfig(t *testing.T, cfg Config, newClient NewClient) {
 		{"Unauthorized", testUnauthorized},
 		{"RateLimit", testRateLimit},
 		{"Faults", testFaults},
+		{"Latency", testLatency},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, cfg, newClient) })

@@ -607,3 +607,29 @@ func countNew(st atlassiantest.State) int {
 	}
 	return n
 }
+
+// testLatency: with added latency every call still succeeds, and the latency is really in force
+// (each call takes at least that long: a lower bound, so no flakiness on a loaded machine).
+func testLatency(t *testing.T, cfg Config, nc NewClient) {
+	env := newEnv(t, cfg, nc, atlassiantest.Options{})
+	ctx := t.Context()
+	seed(t, env.e, atlassiantest.SeedUser{Name: "slow", EmailAddress: "slow@example.com", Groups: []string{"lag"}})
+	const latency = 30 * time.Millisecond
+	env.e.SetFaults(atlassiantest.Faults{LatencyMS: int(latency / time.Millisecond)})
+	defer env.e.SetFaults(atlassiantest.Faults{})
+	start := time.Now()
+	if u, err := env.c.GetUser(ctx, "SLOW"); err != nil || u.Name != "slow" {
+		t.Fatalf("GetUser under latency = %+v, %v", u, err)
+	}
+	if err := env.c.SetActive(ctx, "slow", false); err != nil {
+		t.Fatalf("SetActive under latency: %v", err)
+	}
+	got := collect(t, func(fn func(atlassian.User) error) error { return env.c.ListMembers(ctx, "lag", fn) })
+	if u, ok := got["slow"]; !ok || u.Active {
+		t.Fatalf("ListMembers under latency = %v", got)
+	}
+	calls := len(env.e.Requests())
+	if elapsed := time.Since(start); elapsed < time.Duration(calls)*latency {
+		t.Errorf("%d calls took %v, less than %v each: the latency was not applied", calls, elapsed, latency)
+	}
+}
