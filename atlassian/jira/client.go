@@ -28,7 +28,7 @@ const (
 	// ListAuto uses GET /user/list (Jira 10.3 LTS / 11.0+) and falls back to /user/search paging
 	// when the server answers 404.
 	ListAuto UserListing = iota
-	// ListCursor always uses GET /user/list.
+	// ListCursor always uses GET /user/list; on a Jira without it ListUsers fails as Unsupported.
 	ListCursor
 	// ListSearch always pages GET /user/search?username=. .
 	ListSearch

@@ -166,6 +166,19 @@ func TestListingDetectionIsCached(t *testing.T) {
 	}
 }
 
+// Forcing the /user/list stream on a Jira without it (9.12) is reported as Unsupported, not as a
+// missing user or group.
+func TestForcedCursorListingOnOldJiraIsUnsupported(t *testing.T) {
+	f := start(t, "9.12.0", nil, func(o *jira.Options) { o.UserListing = jira.ListCursor })
+	seedN(t, f.e, 2)
+	n := 0
+	err := f.c.ListUsers(t.Context(), func(atlassian.User) error { n++; return nil })
+	e, ok := errors.AsType[*atlassian.Error](err)
+	if !ok || e.Kind != atlassian.Unsupported || e.Status != 404 || n != 0 || !strings.Contains(err.Error(), "10.3") {
+		t.Fatalf("ListCursor on Jira 9.12 = %v after %d users, want Unsupported naming 10.3", err, n)
+	}
+}
+
 func TestJira11BasicAuthDisabledIsForbidden(t *testing.T) {
 	f := start(t, "11.0.0", basic(), nil)
 	_, err := f.c.GetUser(t.Context(), "anyone")

@@ -212,7 +212,17 @@ func (c *Client) ListUsers(ctx context.Context, fn func(atlassian.User) error) e
 	c.mu.Unlock()
 	switch mode {
 	case ListCursor:
-		return c.listStream(ctx, fn, nil)
+		first, err := c.streamPage(ctx, "")
+		if err != nil {
+			if e, ok := errors.AsType[*atlassian.Error](err); ok && e.Kind == atlassian.NotFound {
+				// The first page has no cursor, so a 404 is for the path itself: this Jira has no
+				// /user/list (doc §1.7: 10.3 LTS / 11.0+).
+				e.Kind = atlassian.Unsupported
+				e.Messages = append(e.Messages, "GET "+apiRoot+"/user/list needs Jira 10.3 LTS or 11.0+; use ListAuto or ListSearch")
+			}
+			return fmt.Errorf("list users: %w", err)
+		}
+		return c.listStream(ctx, fn, &first)
 	case ListSearch:
 		return c.listSearch(ctx, fn)
 	}
