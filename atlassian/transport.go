@@ -90,6 +90,9 @@ type Request struct {
 	// RetrySafe marks a POST whose repetition is harmless (the caller treats the "already
 	// done" answer as success). GET, HEAD, PUT and DELETE are always retry-safe.
 	RetrySafe bool
+	// Secrets are values in Body the server must not be able to echo into an *Error (a new user's
+	// password): they are redacted from the answer's messages like the transport's credentials.
+	Secrets []string
 }
 
 func (r Request) retrySafe() bool {
@@ -267,7 +270,7 @@ func (t *Transport) Do(ctx context.Context, req Request) (*Response, error) {
 				resp.Attempts = attempt
 				return resp, nil
 			}
-			e = t.httpError(op, id, resp)
+			e = t.httpError(op, id, resp, req.Secrets)
 		}
 		wait, retry := t.retryWait(e, attempt-1, req.retrySafe() || dialFailed)
 		if !retry {
@@ -344,7 +347,7 @@ func (t *Transport) send(ctx context.Context, method, target string, payload []b
 	return &Response{Status: hresp.StatusCode, Header: hresp.Header, Body: b}, nil
 }
 
-func (t *Transport) httpError(op, id string, resp *Response) *Error {
+func (t *Transport) httpError(op, id string, resp *Response, secrets []string) *Error {
 	var e *Error
 	if t.decode != nil {
 		e = t.decode(resp.Status, resp.Header, resp.Body)
@@ -357,12 +360,21 @@ func (t *Transport) httpError(op, id string, resp *Response) *Error {
 		e.Messages = append([]string{redirectMessage(resp.Header.Get("Location"))}, e.Messages...)
 	}
 	// Whatever the server wrote is quoted in the error: a proxy may have echoed our credentials.
-	e.Code = t.auth.redact(e.Code)
+	redact := func(s string) string {
+		s = t.auth.redact(s)
+		for _, secret := range secrets {
+			if secret != "" {
+				s = strings.ReplaceAll(s, secret, redactedSecret)
+			}
+		}
+		return s
+	}
+	e.Code = redact(e.Code)
 	for i, m := range e.Messages {
-		e.Messages[i] = t.auth.redact(m)
+		e.Messages[i] = redact(m)
 	}
 	for k, v := range e.Fields {
-		e.Fields[k] = t.auth.redact(v)
+		e.Fields[k] = redact(v)
 	}
 	if resp.Status == http.StatusTooManyRequests || resp.Status >= 500 {
 		e.RetryAfter = rateLimitWait(resp.Header, resp.Status, time.Now())

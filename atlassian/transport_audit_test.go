@@ -208,3 +208,18 @@ func TestPrintedTransportShowsNoSecret(t *testing.T) {
 		}
 	}
 }
+
+// Request.Secrets are redacted from the answer like the credentials; the rest of the text stays.
+func TestRequestSecretsAreRedacted(t *testing.T) {
+	steps := []step{{status: 400, body: `{"errorMessages":["rejected {\"password\":\"N3wUser-pw\"}"],"errors":{"password":"N3wUser-pw is too weak"}}`}}
+	opts := atlassian.TransportOptions{DecodeError: func(_ int, _ http.Header, b []byte) *atlassian.Error {
+		return &atlassian.Error{Kind: atlassian.Invalid, Messages: []string{string(b)}, Fields: map[string]string{"password": "N3wUser-pw is too weak"}}
+	}}
+	withServer(t, steps, opts, func(t *testing.T, tr *atlassian.Transport, _ *script, _ *pipeNet) {
+		_, err := tr.Do(t.Context(), atlassian.Request{Method: http.MethodPost, Path: "/rest/api/2/user",
+			Body: map[string]string{"password": "N3wUser-pw"}, Secrets: []string{"N3wUser-pw", ""}})
+		if err == nil || strings.Contains(err.Error(), "N3wUser-pw") || !strings.Contains(err.Error(), "is too weak") {
+			t.Fatalf("err = %v: want the messages without the password", err)
+		}
+	})
+}

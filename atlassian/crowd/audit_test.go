@@ -193,3 +193,29 @@ func TestApplicationPasswordNeverLeaks(t *testing.T) {
 		}
 	}
 }
+
+// A new user's password is a secret too: a server or proxy that quotes the request body in its
+// error does not carry it into the *Error (a password policy refusal, say).
+func TestNewUserPasswordNotInErrors(t *testing.T) {
+	const pw = "Init1al-User-Pa55word"
+	quoting := func(e *atlassiantest.Emulator) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/user") {
+				body, _ := io.ReadAll(r.Body)
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(http.StatusBadRequest)
+				_, _ = fmt.Fprintf(w, `{"reason":"INVALID_CREDENTIAL","message":%q}`, "password policy refused "+string(body))
+				return
+			}
+			e.ServeHTTP(w, r)
+		})
+	}
+	_, c := startWith(t, quoting, nil)
+	_, err := c.CreateUser(t.Context(), atlassian.NewUser{Name: "new", DisplayName: "New User", Email: "n@example.com", Password: pw, Active: true})
+	if !errors.Is(err, atlassian.Invalid) {
+		t.Fatalf("err = %v, want Invalid", err)
+	}
+	if strings.Contains(err.Error(), pw) || !strings.Contains(err.Error(), "password policy refused") {
+		t.Errorf("error %q: want the server's words without the password", err)
+	}
+}

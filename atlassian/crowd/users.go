@@ -129,7 +129,8 @@ func (c *Client) CreateUser(ctx context.Context, n atlassian.NewUser) (atlassian
 	body := userJSON{Name: n.Name, FirstName: first, LastName: last, DisplayName: n.DisplayName, Email: n.Email,
 		Active: n.Active, Password: &passwordJSON{Value: password}}
 	var out userJSON
-	resp, err := c.t.DoJSON(ctx, atlassian.Request{Method: http.MethodPost, Path: apiRoot + "/user", Body: body}, &out)
+	resp, err := c.t.DoJSON(ctx, atlassian.Request{Method: http.MethodPost, Path: apiRoot + "/user", Body: body,
+		Secrets: []string{password}}, &out)
 	if err != nil {
 		err = asExists(err, func() bool { return c.userExists(ctx, n.Name) })
 		return atlassian.User{}, fmt.Errorf("create user %q: %w", n.Name, err)
