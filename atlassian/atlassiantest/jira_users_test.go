@@ -527,9 +527,10 @@ func TestJiraLastLoginTimeOverHTTP(t *testing.T) {
 	if u := env.jira("GET", "/user?username=amy", nil).want(t, http.StatusOK).obj(t); u["lastLoginTime"] != nil {
 		t.Fatalf("lastLoginTime before any login: %v", u["lastLoginTime"])
 	}
-	env.clock.advance(90 * time.Minute)
+	env.clock.advance(90*time.Minute + 123456789*time.Nanosecond)
 	env.doAuth("", "POST", "/_emulator/login", map[string]any{"username": "AMY"}).want(t, http.StatusNoContent)
-	want := env.clock.now()
+	// Recorded to the millisecond, Jira's precision, so every view shows the same instant.
+	want := env.clock.now().Truncate(time.Millisecond)
 	for _, path := range []string{"/user?username=amy", "/user/search?username=amy", "/user/list"} {
 		r := env.jira("GET", path, nil).want(t, http.StatusOK)
 		var u map[string]any
@@ -548,8 +549,8 @@ func TestJiraLastLoginTimeOverHTTP(t *testing.T) {
 		}
 	}
 	st := env.doAuth("", "GET", "/_emulator/state", nil).want(t, http.StatusOK).obj(t)
-	if got := st["users"].([]any)[0].(map[string]any)["lastLoginTime"]; got != want.Format(time.RFC3339) {
-		t.Errorf("state lastLoginTime %v, want %s", got, want.Format(time.RFC3339))
+	if got := st["users"].([]any)[0].(map[string]any)["lastLoginTime"]; got != "2026-03-01T13:30:00.123Z" {
+		t.Errorf("state lastLoginTime %v, want 2026-03-01T13:30:00.123Z (%v)", got, want)
 	}
 }
 

@@ -119,7 +119,7 @@ func (e *Emulator) AddUser(su SeedUser) error {
 	}
 }
 
-// RecordLogin records a login by username now (Options.Now). It refuses an unknown user
+// RecordLogin records a login by username now (Options.Now, to the millisecond). It refuses an unknown user
 // (ErrUserNotFound) and an inactive one (ErrUserInactive), who cannot log in.
 func (e *Emulator) RecordLogin(username string) error {
 	now := e.now()
@@ -132,7 +132,9 @@ func (e *Emulator) RecordLogin(username string) error {
 	case !u.active:
 		return fmt.Errorf("record login %q: %w", username, ErrUserInactive)
 	}
-	u.lastLogin = now
+	// Jira and Crowd keep login times in milliseconds (Jira's REST date format, Crowd's
+	// lastAuthenticated), so the state document shows the same instant both faces report.
+	u.lastLogin = now.Truncate(time.Millisecond)
 	return nil
 }
 
