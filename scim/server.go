@@ -87,6 +87,10 @@ type tenantService struct {
 	elimity http.Handler
 	users   *userHandler
 	groups  *groupHandler
+	// For serveDirectCreate: the validators and response schemas of the
+	// resource types elimity serves.
+	createUsers, createGroups *createValidator
+	userSchemas, groupSchemas []string
 }
 
 // Server serves the SCIM API of every tenant.
@@ -160,6 +164,16 @@ func (s *Server) tenantServer(st Store, t Tenant, base string) (*tenantService, 
 		valueCaseExact: membersValueCaseExact(groupCore),
 	}
 	groups.delta, _ = st.(memberPatcher)
+	userType := scim.ResourceType{
+		ID: optional.NewString("User"), Name: "User", Endpoint: "/Users",
+		Description: optional.NewString("User Account"), Schema: userCore,
+		SchemaExtensions: []scim.SchemaExtension{{Schema: userExt[0]}},
+		Handler:          users,
+	}
+	groupType := scim.ResourceType{
+		ID: optional.NewString("Group"), Name: "Group", Endpoint: "/Groups",
+		Description: optional.NewString("Group"), Schema: groupCore, Handler: groups,
+	}
 	srv, err := scim.NewServer(&scim.ServerArgs{
 		ServiceProviderConfig: &scim.ServiceProviderConfig{
 			MaxResults:       s.maxPage,
@@ -170,23 +184,16 @@ func (s *Server) tenantServer(st Store, t Tenant, base string) (*tenantService, 
 				Description: "A bearer token (static secret or JWT) configured for this tenant.", Primary: true,
 			}},
 		},
-		ResourceTypes: []scim.ResourceType{
-			{
-				ID: optional.NewString("User"), Name: "User", Endpoint: "/Users",
-				Description: optional.NewString("User Account"), Schema: userCore,
-				SchemaExtensions: []scim.SchemaExtension{{Schema: userExt[0]}},
-				Handler:          users,
-			},
-			{
-				ID: optional.NewString("Group"), Name: "Group", Endpoint: "/Groups",
-				Description: optional.NewString("Group"), Schema: groupCore, Handler: groups,
-			},
-		},
+		ResourceTypes: []scim.ResourceType{userType, groupType},
 	}, scim.WithBaseURL(base), scim.WithLogger(elimityLogger{log}))
 	if err != nil {
 		return nil, err
 	}
-	return &tenantService{elimity: srv, users: users, groups: groups}, nil
+	return &tenantService{
+		elimity: srv, users: users, groups: groups,
+		createUsers: newCreateValidator(userType), createGroups: newCreateValidator(groupType),
+		userSchemas: resourceTypeSchemas(userType), groupSchemas: resourceTypeSchemas(groupType),
+	}, nil
 }
 
 // elimityLogger adapts slog to elimity's logger interface.
@@ -288,6 +295,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			if id, err := url.PathUnescape(segs[1]); err == nil && s.serveDirectPatch(w, r, ts, segs[0], id, body) {
 				return
 			}
+		}
+		if r.Method == http.MethodPost && len(segs) == 1 && s.serveDirectCreate(w, r, ts, segs[0], body) {
+			return
 		}
 		if r.Method == http.MethodPatch {
 			// The tenant's schemas, built once: building them validates every
