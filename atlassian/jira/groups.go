@@ -125,7 +125,8 @@ func (c *Client) ListMembers(ctx context.Context, group string, fn func(atlassia
 			}
 		}
 		// nextPage is not followed: it is an absolute URL, and the client would send its
-		// credentials wherever it points. startAt arithmetic gives the same page.
+		// credentials wherever it points. startAt + len(values) gives the same page, and stays
+		// right when the server caps maxResults below what was asked (doc §1.8: 50 [U]).
 		if p.IsLast || len(p.Values) == 0 {
 			return nil
 		}

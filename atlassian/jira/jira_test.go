@@ -367,3 +367,28 @@ func TestKindsSurfaceWhenRetriesAreOff(t *testing.T) {
 		t.Fatalf("dropped connection = %#v, want Transient without status", err)
 	}
 }
+
+// A page size above the server's cap (Jira: 50 per member page) still lists every member once:
+// the next page starts after the values received, not after the size asked for.
+func TestListMembersPageSizeAboveServerCap(t *testing.T) {
+	f := start(t, "", nil, func(o *jira.Options) { o.PageSize = 100 })
+	for i := range 120 {
+		if err := f.e.AddUser(atlassiantest.SeedUser{Name: fmt.Sprintf("m%03d", i), Inactive: i%5 == 0, Groups: []string{"crew"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	seen := map[string]bool{}
+	err := f.c.ListMembers(t.Context(), "crew", func(u atlassian.User) error {
+		if seen[u.Name] {
+			return fmt.Errorf("%s listed twice", u.Name)
+		}
+		seen[u.Name] = true
+		return nil
+	})
+	if err != nil || len(seen) != 120 {
+		t.Fatalf("ListMembers with PageSize 100 = %v, %d members; want all 120", err, len(seen))
+	}
+	if got := paths(f.e, 0); len(got) != 3 {
+		t.Errorf("%d requests (%v), want 3 pages of 50", len(got), got)
+	}
+}
