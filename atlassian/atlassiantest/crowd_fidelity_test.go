@@ -151,3 +151,24 @@ func TestCrowdMembershipCreatedAnswer(t *testing.T) {
 	// The user named in the body of the mirror form must exist (400), the group in the query (404).
 	wantCrowdError(t, env.crowd("POST", "/group/user/direct?groupname=devs", map[string]any{}), http.StatusBadRequest, "USER_NOT_FOUND")
 }
+
+// atlassian-api.md 1.10 and 7.3: before Jira 8.3 the Jira face cannot change "active" (400
+// error.no.value.found.to.be.changed), but the Crowd API that Jira serves as a user server can:
+// that is Atlassian's documented workaround (JRASERVER-37294).
+func TestCrowdFaceDeactivatesOnJira82(t *testing.T) {
+	env := newEnv(t, Options{JiraVersion: "8.2.0"})
+	env.crowd("POST", "/user", crowdUserBody("hoge")).want(t, http.StatusCreated)
+	env.jira("PUT", "/user?username=hoge", map[string]any{"name": "hoge", "active": false}).want(t, http.StatusBadRequest)
+	if su, _ := env.stateUser("hoge"); !su.Active {
+		t.Fatal("the refused Jira PUT deactivated the user")
+	}
+	body := crowdUserBody("hoge")
+	body["active"] = false
+	env.crowd("PUT", "/user?username=hoge", body).want(t, http.StatusNoContent)
+	if su, _ := env.stateUser("hoge"); su.Active {
+		t.Fatal("the Crowd PUT did not deactivate the user")
+	}
+	if ju := env.jira("GET", "/user?username=hoge", nil).want(t, http.StatusOK).obj(t); ju["active"] != false {
+		t.Errorf("the Jira face shows active=%v", ju["active"])
+	}
+}
