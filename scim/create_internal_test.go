@@ -25,7 +25,7 @@ type createTwin struct {
 	ts  *tenantService
 }
 
-func newCreateTwin(t *testing.T, name string) *createTwin {
+func newCreateTwin(t testing.TB, name string) *createTwin {
 	t.Helper()
 	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), name+".db"), sqlite.Options{})
 	if err != nil {
@@ -78,37 +78,8 @@ func normalizeCreate(s string) string {
 // the store refuses (a duplicate userName), and the stored resources match.
 func TestCreateAnswersAsElimity(t *testing.T) {
 	schema.SetAllowStringValues(true)
-	const (
-		userSchema = `"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"]`
-		ent        = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
-	)
 	direct, viaElimity := newCreateTwin(t, "direct"), newCreateTwin(t, "elimity")
-	users := []string{
-		// Okta's create (idp-scim-clients.md 2.3), with password and groups.
-		`{` + userSchema + `,"userName":"okta.user@example.com","name":{"givenName":"Okta","familyName":"User"},"emails":[{"primary":true,"value":"okta.user@example.com","type":"work"}],"displayName":"Okta User","locale":"en-US","externalId":"00u1","groups":[],"password":"1mz050nq","active":true}`,
-		// Entra's create with the enterprise extension and a manager.
-		`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User","` + ent + `"],"externalId":"0a21f0f2","userName":"Test_User_ab6490ee@contoso.com","active":true,"displayName":"BobIsAmazing","emails":[{"primary":true,"type":"work","value":"Test_User_fd0ea19b@contoso.com"}],"meta":{"resourceType":"User"},"name":{"formatted":"Ryan Leenay","familyName":"Leenay","givenName":"Ryan"},"roles":[],"` + ent + `":{"department":"R&D <lab>","employeeNumber":"7","manager":{"value":"m-1"}}}`,
-		// String booleans, a single email object, unknown and readOnly attributes.
-		`{` + userSchema + `,"userName":"strings@example.com","active":"False","emails":{"value":"s@example.com","type":"work"},"id":"mine","meta":{"version":"W/\"9\""},"groups":[{"value":"g"}],"unknownAttr":1,"urn:example:ext:1.0":{"x":1}}`,
-		// Attribute names in other letter cases, unicode, escapes.
-		`{` + userSchema + `,"USERNAME":"Case.Ünïcödé@example.com","DisplayName":"\"quoted\" \u2028 line","nickName":"\u0001"}`,
-		// Minimal.
-		`{` + userSchema + `,"userName":"min"}`,
-		// Duplicate userName (case-insensitive): the store refuses with 409.
-		`{` + userSchema + `,"userName":"MIN"}`,
-		// What elimity refuses: no userName, wrong types, not JSON, not an object.
-		`{` + userSchema + `,"displayName":"no user name"}`,
-		`{` + userSchema + `,"userName":7}`,
-		`{` + userSchema + `,"userName":"x","active":"maybe"}`,
-		`{` + userSchema + `,"userName":"x","emails":[{"value":1}]}`,
-		`{` + userSchema + `,"userName":"x","` + ent + `":"not an object"}`,
-		`{"userName":`,
-		`[]`,
-		`null`,
-		``,
-		// Trailing data after the object (elimity reads the first value).
-		`{` + userSchema + `,"userName":"trailing"} {"more":1}`,
-	}
+	users := createUserBodies
 	for i, body := range users {
 		d, e := direct.post(t, "Users", body, false), viaElimity.post(t, "Users", body, true)
 		compareCreate(t, i, body, d, e)
@@ -157,6 +128,40 @@ func TestCreateAnswersAsElimity(t *testing.T) {
 	}
 }
 
+const (
+	userSchema = `"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"]`
+	ent        = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+)
+
+// createUserBodies are the user creates of TestCreateAnswersAsElimity and the
+// seeds of FuzzCreateAnswersAsElimity.
+var createUserBodies = []string{
+	// Okta's create (idp-scim-clients.md 2.3), with password and groups.
+	`{` + userSchema + `,"userName":"okta.user@example.com","name":{"givenName":"Okta","familyName":"User"},"emails":[{"primary":true,"value":"okta.user@example.com","type":"work"}],"displayName":"Okta User","locale":"en-US","externalId":"00u1","groups":[],"password":"1mz050nq","active":true}`,
+	// Entra's create with the enterprise extension and a manager.
+	`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User","` + ent + `"],"externalId":"0a21f0f2","userName":"Test_User_ab6490ee@contoso.com","active":true,"displayName":"BobIsAmazing","emails":[{"primary":true,"type":"work","value":"Test_User_fd0ea19b@contoso.com"}],"meta":{"resourceType":"User"},"name":{"formatted":"Ryan Leenay","familyName":"Leenay","givenName":"Ryan"},"roles":[],"` + ent + `":{"department":"R&D <lab>","employeeNumber":"7","manager":{"value":"m-1"}}}`,
+	// String booleans, a single email object, unknown and readOnly attributes.
+	`{` + userSchema + `,"userName":"strings@example.com","active":"False","emails":{"value":"s@example.com","type":"work"},"id":"mine","meta":{"version":"W/\"9\""},"groups":[{"value":"g"}],"unknownAttr":1,"urn:example:ext:1.0":{"x":1}}`,
+	// Attribute names in other letter cases, unicode, escapes.
+	`{` + userSchema + `,"USERNAME":"Case.Ünïcödé@example.com","DisplayName":"\"quoted\" \u2028 line","nickName":"\u0001"}`,
+	// Minimal.
+	`{` + userSchema + `,"userName":"min"}`,
+	// Duplicate userName (case-insensitive): the store refuses with 409.
+	`{` + userSchema + `,"userName":"MIN"}`,
+	// What elimity refuses: no userName, wrong types, not JSON, not an object.
+	`{` + userSchema + `,"displayName":"no user name"}`,
+	`{` + userSchema + `,"userName":7}`,
+	`{` + userSchema + `,"userName":"x","active":"maybe"}`,
+	`{` + userSchema + `,"userName":"x","emails":[{"value":1}]}`,
+	`{` + userSchema + `,"userName":"x","` + ent + `":"not an object"}`,
+	`{"userName":`,
+	`[]`,
+	`null`,
+	``,
+	// Trailing data after the object (elimity reads the first value).
+	`{` + userSchema + `,"userName":"trailing"} {"more":1}`,
+}
+
 func decodeID(t *testing.T, rec *httptest.ResponseRecorder) string {
 	t.Helper()
 	var doc struct{ ID string }
@@ -199,4 +204,29 @@ func compareCreate(t *testing.T, i int, body string, d, e *httptest.ResponseReco
 		return
 	}
 	t.Errorf("body %d %.60s: bodies differ:\n direct  %s\n elimity %s", i, body, db, eb)
+}
+
+// FuzzCreateAnswersAsElimity sends each input to both twins as a user and
+// as a group: the direct path must answer as elimity does (so it never
+// accepts what elimity refuses, and never answers 500), and the twins' stores
+// stay in step.
+func FuzzCreateAnswersAsElimity(f *testing.F) {
+	schema.SetAllowStringValues(true)
+	for _, b := range createUserBodies {
+		f.Add(b)
+	}
+	f.Add(`{"displayName":"g","members":[{"value":"x"}]}`)
+	f.Add(`{"displayName":"g","members":[{"value":"x","display":1}],"externalId":null}`)
+	direct, viaElimity := newCreateTwin(f, "direct"), newCreateTwin(f, "elimity")
+	i := 0
+	f.Fuzz(func(t *testing.T, body string) {
+		for _, ep := range []string{"Users", "Groups"} {
+			d, e := direct.post(t, ep, body, false), viaElimity.post(t, ep, body, true)
+			if d.Code >= 500 {
+				t.Fatalf("%s %q: status %d %s", ep, body, d.Code, d.Body)
+			}
+			compareCreate(t, i, body, d, e)
+			i++
+		}
+	})
 }
