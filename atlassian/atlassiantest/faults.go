@@ -19,7 +19,8 @@ type Faults struct {
 	// LatencyMS delays every request by this many milliseconds, before any lock is taken.
 	LatencyMS int `json:"latency_ms"`
 	// RateLimitPerSecond switches on a token bucket refilled at this rate that answers 429 with
-	// Retry-After and the X-RateLimit-* headers of Jira DC (atlassian-api.md 6.1).
+	// Retry-After and the X-RateLimit-* headers of Jira DC (atlassian-api.md 6.1). As on Jira DC,
+	// only authenticated requests draw tokens: refused logins and anonymous calls do not.
 	RateLimitPerSecond float64 `json:"rate_limit_per_second"`
 	// Burst is the bucket size (X-RateLimit-Limit); 0 means max(1, ceil(RateLimitPerSecond)).
 	Burst int `json:"burst"`
