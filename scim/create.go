@@ -5,10 +5,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
-	"strconv"
 
 	"github.com/elimity-com/scim"
-	scimerrors "github.com/elimity-com/scim/errors"
 	"github.com/elimity-com/scim/schema"
 )
 
@@ -91,34 +89,7 @@ func (s *Server) serveDirectCreate(w http.ResponseWriter, r *http.Request, ts *t
 		return false
 	}
 	res, err := create(r, attrs)
-	w.Header().Set("Content-Type", "application/scim+json")
-	if err != nil {
-		se := scimerrors.CheckScimError(err, http.MethodPost)
-		writeError(w, se.Status, se.ScimType, se.Detail)
-		return true
-	}
-	if s.changed != nil {
-		s.changed()
-	}
-	location := ts.users.links.base + "/" + endpoint + "/" + url.PathEscape(res.ID)
-	bp := s.getResponseBuf()
-	defer s.putResponseBuf(bp)
-	out, err := resourceResponse((*bp)[:0], res, rt, location, schemas)
-	*bp = out
-	if err != nil {
-		// The resource is stored; elimity answers 500 here too.
-		s.log.ErrorContext(r.Context(), "encode resource", "err", err)
-		writeError(w, http.StatusInternalServerError, "", "Internal error.")
-		return true
-	}
-	h := w.Header()
-	h.Set("Location", location)
-	if res.Meta.Version != "" {
-		h.Set("Etag", res.Meta.Version)
-	}
-	h.Set("Content-Length", strconv.Itoa(len(out)))
-	w.WriteHeader(http.StatusCreated)
-	_, _ = w.Write(out)
+	s.writeWritten(w, r, http.MethodPost, res, err, rt, ts.users.links.base+"/"+endpoint+"/"+url.PathEscape(res.ID), schemas)
 	return true
 }
 

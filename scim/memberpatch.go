@@ -183,35 +183,50 @@ func (s *Server) serveDirectPatch(w http.ResponseWriter, r *http.Request, ts *te
 		return false
 	}
 	res, err := apply(r, id, ops)
-	w.Header().Set("Content-Type", "application/scim+json")
+	s.writeWritten(w, r, http.MethodPatch, res, err, rt, ts.users.links.base+"/"+endpoint+"/"+url.PathEscape(id), schemas)
+	return true
+}
+
+// writeWritten answers a write (POST or PATCH) the handler did or refused,
+// as elimity answers it: the error; 204 for a PATCH answered without a
+// resource; else the resource, rendered by hand (resourceResponse), with
+// its ETag (and for a POST, 201 and its Location).
+func (s *Server) writeWritten(w http.ResponseWriter, r *http.Request, method string, res scim.Resource, err error, rt, location string, schemas []string) {
+	h := w.Header()
+	h.Set("Content-Type", "application/scim+json")
 	if err != nil {
-		se := scimerrors.CheckScimError(err, http.MethodPatch)
+		se := scimerrors.CheckScimError(err, method)
 		writeError(w, se.Status, se.ScimType, se.Detail)
-		return true
+		return
 	}
 	if s.changed != nil {
 		s.changed()
 	}
-	if len(res.Attributes) == 0 {
+	if method == http.MethodPatch && len(res.Attributes) == 0 {
 		w.WriteHeader(http.StatusNoContent)
-		return true
+		return
 	}
 	bp := s.getResponseBuf()
 	defer s.putResponseBuf(bp)
-	out, err := resourceResponse((*bp)[:0], res, rt, ts.users.links.base+"/"+endpoint+"/"+url.PathEscape(id), schemas)
+	out, err := resourceResponse((*bp)[:0], res, rt, location, schemas)
 	*bp = out
 	if err != nil {
+		// The change is stored; elimity answers 500 here too.
 		s.log.ErrorContext(r.Context(), "encode resource", "err", err)
 		writeError(w, http.StatusInternalServerError, "", "Internal error.")
-		return true
+		return
+	}
+	status := http.StatusOK
+	if method == http.MethodPost {
+		status = http.StatusCreated
+		h.Set("Location", location)
 	}
 	if res.Meta.Version != "" {
-		w.Header().Set("Etag", res.Meta.Version)
+		h.Set("Etag", res.Meta.Version)
 	}
-	w.Header().Set("Content-Length", strconv.Itoa(len(out)))
-	w.WriteHeader(http.StatusOK)
+	h.Set("Content-Length", strconv.Itoa(len(out)))
+	w.WriteHeader(status)
 	_, _ = w.Write(out)
-	return true
 }
 
 // elimityMeta is elimity's meta object, field for field.
