@@ -240,6 +240,9 @@ func (e *Emulator) crowdCreateUser(c *call) {
 		e.crowdError(c, http.StatusBadRequest, "INVALID_USER", "User name must be given")
 		return
 	}
+	if e.crowdReadOnly(c, "user", name) {
+		return
+	}
 	// Guess (3.3): a create without "active" makes an active user.
 	active, err := activeOr(in.Active, true)
 	if err != nil {
@@ -288,6 +291,9 @@ func (e *Emulator) crowdUpdateUser(c *call) {
 			"User name in the body <"+deref(in.Name)+"> does not match the username parameter <"+username+">")
 		return
 	}
+	if e.crowdReadOnly(c, "user", username) {
+		return
+	}
 	now := e.now()
 	e.mu.Lock()
 	u := e.crowdFindUser(c, username, e.mu.Unlock)
@@ -316,6 +322,25 @@ func (e *Emulator) crowdUpdateUser(c *call) {
 	c.w.WriteHeader(http.StatusNoContent)
 }
 
+// readOnlyDirectoryName is the directory named in read-only refusals. Guess (7.4): an LDAP
+// directory under Crowd's default name for one.
+const readOnlyDirectoryName = "LDAP server"
+
+// crowdReadOnly answers a change the read-only directory refuses and reports true; with a writable
+// directory it does nothing and reports false. Call it before taking e.mu.
+// atlassian-api.md 7.4 [V KB]: "Cannot update group '<g>' because directory '<d>' does not allow
+// updates."; 3.1, 3.4: the refusal is APPLICATION_PERMISSION_DENIED. Guess (3.4 [U]): status 403
+// (3.1's permission denial), the same sentence for users, and that the directory is checked before
+// the entity is looked up.
+func (e *Emulator) crowdReadOnly(c *call, entity, name string) bool {
+	if !e.readOnly() {
+		return false
+	}
+	e.crowdError(c, http.StatusForbidden, "APPLICATION_PERMISSION_DENIED",
+		"Cannot update "+entity+" '"+name+"' because directory '"+readOnlyDirectoryName+"' does not allow updates.")
+	return true
+}
+
 // crowdLicence answers a change that would exceed the Jira licence through the Crowd face.
 // Guess (1.9, 3.2): Jira-as-user-server refuses it like any failed operation.
 func (e *Emulator) crowdLicence(c *call) {
@@ -340,6 +365,9 @@ func (e *Emulator) crowdRenameUser(c *call) {
 		e.crowdError(c, http.StatusBadRequest, "INVALID_USER", "new-name must be given")
 		return
 	}
+	if e.crowdReadOnly(c, "user", username) {
+		return
+	}
 	now := e.now()
 	e.mu.Lock()
 	u := e.crowdFindUser(c, username, e.mu.Unlock)
@@ -359,6 +387,9 @@ func (e *Emulator) crowdRenameUser(c *call) {
 func (e *Emulator) crowdDeleteUser(c *call) {
 	username, ok := e.crowdParam(c, "username")
 	if !ok {
+		return
+	}
+	if e.crowdReadOnly(c, "user", username) {
 		return
 	}
 	e.mu.Lock()
@@ -394,6 +425,9 @@ func (e *Emulator) crowdPassword(c *call) {
 			return
 		}
 		value = *in.Value
+	}
+	if e.crowdReadOnly(c, "user", username) {
+		return
 	}
 	e.mu.Lock()
 	u := e.crowdFindUser(c, username, e.mu.Unlock)
@@ -613,6 +647,9 @@ func (e *Emulator) crowdAddMembership(c *call) {
 	if groupInQuery {
 		username, groupname = groupname, username
 	}
+	if e.crowdReadOnly(c, "group", groupname) {
+		return
+	}
 	now := e.now()
 	e.mu.Lock()
 	u, g := e.dir.user(username), e.dir.group(groupname)
@@ -662,6 +699,9 @@ func (e *Emulator) crowdRemoveMembership(c *call) {
 	groupname, _ := query(raw, "groupname")
 	if username == "" || groupname == "" {
 		e.crowdError(c, http.StatusBadRequest, "ILLEGAL_ARGUMENT", "username and groupname query parameters must be given")
+		return
+	}
+	if e.crowdReadOnly(c, "group", groupname) {
 		return
 	}
 	now := e.now()
@@ -730,6 +770,9 @@ func (e *Emulator) crowdCreateGroup(c *call) {
 		return
 	}
 	name := deref(in.Name)
+	if e.crowdReadOnly(c, "group", name) {
+		return
+	}
 	e.mu.Lock()
 	g, err := e.dir.createGroup(name, deref(in.Description))
 	if err != nil {
@@ -767,6 +810,9 @@ func (e *Emulator) crowdUpdateGroup(c *call) {
 		e.crowdError(c, http.StatusBadRequest, "INVALID_GROUP", "active: "+err.Error())
 		return
 	}
+	if e.crowdReadOnly(c, "group", name) {
+		return
+	}
 	e.mu.Lock()
 	g := e.crowdFindGroup(c, name, e.mu.Unlock)
 	if g == nil {
@@ -780,6 +826,9 @@ func (e *Emulator) crowdUpdateGroup(c *call) {
 func (e *Emulator) crowdDeleteGroup(c *call) {
 	name, ok := e.crowdParam(c, "groupname")
 	if !ok {
+		return
+	}
+	if e.crowdReadOnly(c, "group", name) {
 		return
 	}
 	e.mu.Lock()

@@ -29,6 +29,10 @@ type Faults struct {
 	// StartEmpty starts the rate-limit bucket with no tokens, as after another client's burst, so
 	// the first call is refused whatever the client's own pacing: a deterministic 429.
 	StartEmpty bool `json:"start_empty"`
+	// ReadOnlyDirectory makes the user directory read-only, like an LDAP directory in "Read only"
+	// mode (atlassian-api.md 7.4): every change to users, groups and memberships is refused, reads
+	// still work.
+	ReadOnlyDirectory bool `json:"read_only_directory"`
 }
 
 // maxLatencyMS caps injected latency so a typo cannot hang a test run.
@@ -99,6 +103,12 @@ func (e *Emulator) currentFaults() Faults {
 		return fs.cfg
 	}
 	return Faults{}
+}
+
+// readOnly reports whether the directory refuses changes (Faults.ReadOnlyDirectory).
+func (e *Emulator) readOnly() bool {
+	fs := e.faults.Load()
+	return fs != nil && fs.cfg.ReadOnlyDirectory
 }
 
 type faultState struct {

@@ -473,6 +473,15 @@ func testLastLogin(t *testing.T, cfg Config, nc NewClient) {
 	if u.LastLogin == nil || !u.LastLogin.Equal(at) {
 		t.Errorf("LastLogin = %v, want %v", u.LastLogin, at)
 	}
+	// The full reconcile reads last logins from the listing (inactive_after), not user by user.
+	mustCreate(t, env.c, newUser("sitter", true))
+	listed := collect(t, func(fn func(atlassian.User) error) error { return env.c.ListUsers(ctx, fn) })
+	if w := listed["walker"]; w.LastLogin == nil || !w.LastLogin.Equal(at) {
+		t.Errorf("ListUsers: walker's LastLogin = %v, want %v", w.LastLogin, at)
+	}
+	if s := listed["sitter"]; s.LastLogin != nil {
+		t.Errorf("ListUsers: sitter never logged in, LastLogin = %v", s.LastLogin)
+	}
 }
 
 func testUnauthorized(t *testing.T, cfg Config, nc NewClient) {
