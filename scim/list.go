@@ -1,8 +1,10 @@
 package scim
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -36,20 +38,28 @@ func (s *Server) serveList(w http.ResponseWriter, r *http.Request, q url.Values,
 		return
 	}
 	startIndex = max(startIndex, 1)
+	s.writeList(w, r, ts, endpoint, q.Get("filter"), startIndex, count, parseProjection(q))
+}
 
+// writeList answers a list read (GET or POST .search) with a ListResponse;
+// startIndex and count are already clamped (1-based, 0..maxPage).
+func (s *Server) writeList(w http.ResponseWriter, r *http.Request, ts *tenantService, endpoint, filter string,
+	startIndex, count int, proj projection) {
 	qs := ts.users.query
 	rt, base := "User", ts.users.links.base+"/Users/"
 	if endpoint == "Groups" {
 		qs, rt, base = ts.groups.query, "Group", ts.groups.links.base+"/Groups/"
 	}
-	var f store.Filter
-	if raw := q.Get("filter"); strings.TrimSpace(raw) != "" {
-		if f, err = query.Parse(raw, qs); err != nil {
+	var (
+		f   store.Filter
+		err error
+	)
+	if strings.TrimSpace(filter) != "" {
+		if f, err = query.Parse(filter, qs); err != nil {
 			writeSCIMError(w, err)
 			return
 		}
 	}
-	proj := parseProjection(q)
 	var page scim.Page
 	if endpoint == "Groups" {
 		page, err = ts.groups.list(r, f, startIndex, count, proj)
@@ -93,6 +103,51 @@ func (s *Server) serveList(w http.ResponseWriter, r *http.Request, q url.Values,
 	w.Header().Set("Content-Type", "application/scim+json")
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	_, _ = w.Write(body)
+}
+
+// searchRequest is the body of POST /Users/.search and /Groups/.search
+// (RFC 7644 section 3.4.3).
+type searchRequest struct {
+	Schemas            []string `json:"schemas"`
+	Attributes         []string `json:"attributes"`
+	ExcludedAttributes []string `json:"excludedAttributes"`
+	Filter             string   `json:"filter"`
+	StartIndex         *int     `json:"startIndex"`
+	Count              *int     `json:"count"`
+}
+
+const searchRequestSchema = "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
+
+// serveSearch answers POST /.search on a resource endpoint exactly as the
+// GET list answers the same parameters (same filter forms, itemsPerPage the
+// page size, errors with a scimType): elimity answered itemsPerPage with the
+// requested count, refused the IdPs' filter forms that query.Parse accepts
+// (`emails[type eq "work"].value eq ...`) and sent errors without a scimType.
+// body is valid JSON (checked by ServeHTTP).
+func (s *Server) serveSearch(w http.ResponseWriter, r *http.Request, ts *tenantService, endpoint string, body []byte) {
+	var sr searchRequest
+	if err := json.Unmarshal(body, &sr); err != nil {
+		writeError(w, http.StatusBadRequest, scimerrors.ScimTypeInvalidValue,
+			"The search request is not a SearchRequest object: attributes and excludedAttributes are lists of strings, filter a string, startIndex and count integers.")
+		return
+	}
+	if !slices.Contains(sr.Schemas, searchRequestSchema) {
+		writeError(w, http.StatusBadRequest, scimerrors.ScimTypeInvalidValue,
+			"schemas must contain "+searchRequestSchema+".")
+		return
+	}
+	count, startIndex := s.maxPage, 1
+	if sr.Count != nil {
+		count = min(max(*sr.Count, 0), s.maxPage)
+	}
+	if sr.StartIndex != nil {
+		startIndex = max(*sr.StartIndex, 1)
+	}
+	proj := projection{
+		include: parseAttrList(strings.Join(sr.Attributes, ",")),
+		exclude: parseAttrList(strings.Join(sr.ExcludedAttributes, ",")),
+	}
+	s.writeList(w, r, ts, endpoint, sr.Filter, startIndex, count, proj)
 }
 
 func intParam(v string, def int) (int, error) {

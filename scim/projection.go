@@ -53,12 +53,27 @@ func parseAttrList(s string) []attrRef {
 			if !strings.Contains(part, ".") && looksLikeSchemaURN(ref.urn+":"+part) {
 				ref.urn, part = ref.urn+":"+part, ""
 			}
+			// A core attribute may be written with its schema URN (RFC 7644
+			// section 3.10): urn:...:core:2.0:User:title is title. The bare
+			// core URN names no attribute and is skipped.
+			if strings.EqualFold(ref.urn, coreUserURN) || strings.EqualFold(ref.urn, coreGroupURN) {
+				if part == "" {
+					continue
+				}
+				ref.urn = ""
+			}
 		}
 		ref.name, ref.sub, _ = strings.Cut(part, ".")
 		out = append(out, ref)
 	}
 	return out
 }
+
+// The core schemas' URNs.
+const (
+	coreUserURN  = "urn:ietf:params:scim:schemas:core:2.0:User"
+	coreGroupURN = "urn:ietf:params:scim:schemas:core:2.0:Group"
+)
 
 func looksLikeSchemaURN(s string) bool {
 	last := s[strings.LastIndexByte(s, ':')+1:]

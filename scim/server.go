@@ -21,6 +21,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/elimity-com/scim"
 	scimerrors "github.com/elimity-com/scim/errors"
@@ -262,14 +263,47 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	path := "/" + strings.Join(segs, "/")
+	if r.Method == http.MethodHead {
+		// HEAD is GET without the body (RFC 9110 section 9.3.2); net/http
+		// drops what is written for a HEAD request.
+		r = r.Clone(r.Context())
+		r.Method = http.MethodGet
+	}
 	if discovery[segs[0]] && r.Method != http.MethodGet {
 		w.Header().Set("Allow", http.MethodGet)
 		writeError(w, http.StatusMethodNotAllowed, "", "Discovery endpoints are read-only.")
 		return
 	}
+	if discovery[segs[0]] && params.Get("filter") != "" {
+		// RFC 7644 section 4: "If a filter is provided, the service provider
+		// SHOULD respond with HTTP status code 403 (Forbidden) to ensure that
+		// clients cannot incorrectly assume that any matching conditions
+		// specified in a filter are true."
+		writeError(w, http.StatusForbidden, "", "Discovery endpoints do not support filter (RFC 7644 section 4).")
+		return
+	}
 	if segs[0] == "ServiceProviderConfig" && len(segs) == 1 {
 		w.Header().Set("Content-Type", "application/scim+json")
 		_, _ = w.Write(s.spc[tenant])
+		return
+	}
+	if segs[0] == "Schemas" || segs[0] == "ResourceTypes" {
+		s.serveDiscovery(w, r, ts, segs, path)
+		return
+	}
+	switch segs[0] {
+	case "Me":
+		writeError(w, http.StatusNotImplemented, "",
+			"/Me is not supported: a token identifies the provisioning client, not a User (RFC 7644 section 3.11).")
+		return
+	case "Bulk":
+		writeError(w, http.StatusNotImplemented, "",
+			"Bulk operations are not supported (ServiceProviderConfig bulk.supported is false, RFC 7644 section 3.7).")
+		return
+	}
+	if allow := allowedMethods(segs); allow != "" && !strings.Contains(", "+allow+", ", ", "+r.Method+", ") {
+		w.Header().Set("Allow", allow)
+		writeError(w, http.StatusMethodNotAllowed, "", fmt.Sprintf("%s is not allowed here; allowed: %s.", r.Method, allow))
 		return
 	}
 
@@ -288,6 +322,26 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 			writeError(w, http.StatusBadRequest, scimerrors.ScimTypeInvalidSyntax, "The request body could not be read.")
+			return
+		}
+		// encoding/json replaces invalid UTF-8 with U+FFFD, so a value would
+		// read back other than sent; RFC 8259 section 8.1 requires UTF-8.
+		if !utf8.Valid(body) {
+			writeError(w, http.StatusBadRequest, scimerrors.ScimTypeInvalidSyntax,
+				"The request body is not valid UTF-8 (RFC 8259 section 8.1).")
+			return
+		}
+		// elimity and the direct create path decode the first JSON value and
+		// ignore what follows it: `{...} trailing` must not be accepted.
+		// (PATCH bodies are parsed whole by patch.NormalizeBody or the direct
+		// PATCH path.)
+		if r.Method != http.MethodPatch && !json.Valid(body) {
+			writeError(w, http.StatusBadRequest, scimerrors.ScimTypeInvalidSyntax,
+				"The request body is not a single valid JSON value.")
+			return
+		}
+		if r.Method == http.MethodPost && len(segs) == 2 && segs[1] == ".search" && (segs[0] == "Users" || segs[0] == "Groups") {
+			s.serveSearch(w, r, ts, segs[0], body)
 			return
 		}
 		if r.Method == http.MethodPatch && len(segs) == 2 && (segs[0] == "Groups" || segs[0] == "Users") {
@@ -342,6 +396,24 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if sw.status < 300 {
 		s.changed()
 	}
+}
+
+// allowedMethods is the Allow header of a path under /Users or /Groups (""
+// for other endpoints): RFC 9110 section 15.5.6 answers a method the target
+// does not support with 405 and Allow, where elimity said 404.
+func allowedMethods(segs []string) string {
+	if segs[0] != "Users" && segs[0] != "Groups" {
+		return ""
+	}
+	switch {
+	case len(segs) == 1:
+		return "GET, POST"
+	case len(segs) == 2 && segs[1] == ".search":
+		return "POST"
+	case len(segs) == 2:
+		return "GET, PUT, PATCH, DELETE"
+	}
+	return ""
 }
 
 func isWrite(method string) bool { return hasBody(method) || method == http.MethodDelete }

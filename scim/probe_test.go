@@ -1,0 +1,301 @@
+package scim_test
+
+// Requests from the black-box probe of issue 2 (helpers/P) that were
+// answered wrongly, driven through the full server over HTTP and SQLite.
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/scimbridge/scimbridge/scim"
+)
+
+const (
+	probeUserSchema = `"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"]`
+	probePatchOp    = `"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"]`
+	probeSearch     = `"schemas":["urn:ietf:params:scim:api:messages:2.0:SearchRequest"]`
+)
+
+// wantError checks a SCIM error answer's status and scimType ("" for none).
+func wantError(t *testing.T, what string, status int, doc map[string]any, wantStatus int, wantType string) {
+	t.Helper()
+	if status != wantStatus {
+		t.Errorf("%s: status %d, want %d (%v)", what, status, wantStatus, doc)
+		return
+	}
+	if got, _ := doc["scimType"].(string); got != wantType {
+		t.Errorf("%s: scimType %q, want %q (%v)", what, got, wantType, doc)
+	}
+	if d, _ := doc["detail"].(string); d == "" {
+		t.Errorf("%s: error without detail: %v", what, doc)
+	}
+}
+
+// A request body must be one JSON value in UTF-8 (RFC 8259 sections 2 and
+// 8.1): elimity and the direct create path read the first value and ignored
+// what followed, and encoding/json turned invalid UTF-8 into U+FFFD, so
+// `{...} junk` was accepted and a userName read back other than sent.
+// Each refusal changes nothing.
+func TestProbeBodyIsOneUTF8JSONValue(t *testing.T) {
+	e := newPatchEnv(t, scim.Tenant{Name: "t"})
+	status, _, doc := e.do(http.MethodPost, "/Users", `{`+probeUserSchema+`,"userName":"kept","title":"before"}`)
+	if status != http.StatusCreated {
+		t.Fatalf("create: %d %v", status, doc)
+	}
+	id := doc["id"].(string)
+	_, _, before, _ := e.doRaw(http.MethodGet, "/Users/"+id, "")
+
+	for _, tc := range []struct{ name, method, path, body string }{
+		{"POST trailing object", http.MethodPost, "/Users", `{` + probeUserSchema + `,"userName":"trailing"} {"more":1}`},
+		{"POST trailing word", http.MethodPost, "/Users", `{` + probeUserSchema + `,"userName":"trailing2"} junk`},
+		{"POST invalid UTF-8", http.MethodPost, "/Users", `{` + probeUserSchema + `,"userName":"bad` + "\xff" + `"}`},
+		{"POST group trailing", http.MethodPost, "/Groups", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"g"}]`},
+		{"PUT trailing", http.MethodPut, "/Users/" + id, `{` + probeUserSchema + `,"userName":"kept","title":"after"} x`},
+		{"PUT invalid UTF-8", http.MethodPut, "/Users/" + id, `{` + probeUserSchema + `,"userName":"kept","title":"` + "\xc3\x28" + `"}`},
+		{"PATCH invalid UTF-8", http.MethodPatch, "/Users/" + id, `{` + probePatchOp + `,"Operations":[{"op":"replace","path":"title","value":"` + "\xff" + `"}]}`},
+		{"PATCH trailing", http.MethodPatch, "/Users/" + id, `{` + probePatchOp + `,"Operations":[{"op":"replace","path":"title","value":"x"}]} {}`},
+		{"search trailing", http.MethodPost, "/Users/.search", `{` + probeSearch + `} x`},
+	} {
+		status, _, doc := e.do(tc.method, tc.path, tc.body)
+		wantError(t, tc.name, status, doc, http.StatusBadRequest, "invalidSyntax")
+	}
+	_, _, after, _ := e.doRaw(http.MethodGet, "/Users/"+id, "")
+	if diff := cmp.Diff(before, after); diff != "" {
+		t.Errorf("the user changed (-before +after):\n%s", diff)
+	}
+	for _, ep := range []string{"/Users", "/Groups"} {
+		_, _, list := e.do(http.MethodGet, ep, "")
+		want := 0.0
+		if ep == "/Users" {
+			want = 1
+		}
+		if list["totalResults"] != want {
+			t.Errorf("GET %s: totalResults %v, want %v: a refused body created something", ep, list["totalResults"], want)
+		}
+	}
+}
+
+// RFC 7644 section 4: on /Schemas and /ResourceTypes, pagination "SHALL be
+// ignored" and a filter SHOULD get 403; RFC 7643 sections 6 and 7 give each
+// resource a meta with resourceType and location. elimity paged by
+// startIndex/count, answered itemsPerPage 500, silently filtered (0
+// resources, totalResults 6) and gave no meta.
+func TestProbeDiscovery(t *testing.T) {
+	e := newPatchEnv(t, scim.Tenant{Name: "t"})
+	const base = "https://bridge.example.com/scim/v2/t"
+	for _, tc := range []struct {
+		endpoint, resourceType string
+		want                   []string
+	}{
+		{"Schemas", "Schema", []string{
+			"urn:ietf:params:scim:schemas:core:2.0:Group",
+			"urn:ietf:params:scim:schemas:core:2.0:ResourceType",
+			"urn:ietf:params:scim:schemas:core:2.0:Schema",
+			"urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig",
+			"urn:ietf:params:scim:schemas:core:2.0:User",
+			"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User",
+		}},
+		{"ResourceTypes", "ResourceType", []string{"Group", "User"}},
+	} {
+		for _, q := range []string{"", "?count=1", "?startIndex=2&count=1", "?attributes=id"} {
+			status, h, doc := e.do(http.MethodGet, "/"+tc.endpoint+q, "")
+			if status != http.StatusOK || !strings.HasPrefix(h.Get("Content-Type"), "application/scim+json") {
+				t.Fatalf("GET /%s%s: %d %s %v", tc.endpoint, q, status, h.Get("Content-Type"), doc)
+			}
+			res, _ := doc["Resources"].([]any)
+			n := float64(len(tc.want))
+			if len(res) != len(tc.want) || doc["totalResults"] != n || doc["itemsPerPage"] != n || doc["startIndex"] != 1.0 {
+				t.Errorf("GET /%s%s: %d resources, totalResults %v, itemsPerPage %v, startIndex %v; want %v of each, startIndex 1",
+					tc.endpoint, q, len(res), doc["totalResults"], doc["itemsPerPage"], doc["startIndex"], n)
+			}
+			var ids []string
+			for _, r := range res {
+				m := r.(map[string]any)
+				id, _ := m["id"].(string)
+				ids = append(ids, id)
+				wantMeta := map[string]any{"resourceType": tc.resourceType, "location": base + "/" + tc.endpoint + "/" + id}
+				if diff := cmp.Diff(wantMeta, m["meta"]); diff != "" {
+					t.Errorf("GET /%s%s: %s meta (-want +got):\n%s", tc.endpoint, q, id, diff)
+				}
+			}
+			if q == "" {
+				if diff := cmp.Diff(tc.want, slices.Sorted(slices.Values(ids))); diff != "" {
+					t.Errorf("GET /%s ids (-want +got):\n%s", tc.endpoint, diff)
+				}
+			}
+		}
+		for _, id := range tc.want {
+			status, _, doc := e.do(http.MethodGet, "/"+tc.endpoint+"/"+id, "")
+			wantMeta := map[string]any{"resourceType": tc.resourceType, "location": base + "/" + tc.endpoint + "/" + id}
+			if status != http.StatusOK || doc["id"] != id {
+				t.Errorf("GET /%s/%s: %d %v", tc.endpoint, id, status, doc)
+			} else if diff := cmp.Diff(wantMeta, doc["meta"]); diff != "" {
+				t.Errorf("GET /%s/%s meta (-want +got):\n%s", tc.endpoint, id, diff)
+			}
+		}
+		status, _, doc := e.do(http.MethodGet, "/"+tc.endpoint+"/Nope", "")
+		wantError(t, "GET /"+tc.endpoint+"/Nope", status, doc, http.StatusNotFound, "")
+	}
+	for _, ep := range []string{"Schemas", "ResourceTypes", "ServiceProviderConfig"} {
+		status, _, doc := e.do(http.MethodGet, "/"+ep+"?filter="+url.QueryEscape(`id eq "User"`), "")
+		wantError(t, "GET /"+ep+"?filter", status, doc, http.StatusForbidden, "")
+	}
+}
+
+// POST /.search answers as GET with the same parameters (RFC 7644 section
+// 3.4.3): elimity's search answered itemsPerPage with the requested count
+// (500), refused Entra's `emails[type eq "work"].value eq` form that GET
+// accepts, and sent errors without a scimType.
+func TestProbeSearchAnswersAsList(t *testing.T) {
+	e := newPatchEnv(t, scim.Tenant{Name: "t"})
+	for _, n := range []string{"ada", "bob", "cy"} {
+		status, _, doc := e.do(http.MethodPost, "/Users", `{`+probeUserSchema+`,"userName":"`+n+`","emails":[{"type":"work","value":"`+n+`@example.com"}]}`)
+		if status != http.StatusCreated {
+			t.Fatalf("create %s: %d %v", n, status, doc)
+		}
+	}
+	g := e.group("Staff", nil)
+	for _, tc := range []struct {
+		name, endpoint, search, query string
+	}{
+		{"entra filter", "Users", `"filter":"emails[type eq \"work\"].value eq \"BOB@example.com\""`,
+			"filter=" + url.QueryEscape(`emails[type eq "work"].value eq "BOB@example.com"`)},
+		{"page", "Users", `"startIndex":2,"count":1`, "startIndex=2&count=1"},
+		{"count 0", "Users", `"count":0`, "count=0"},
+		{"negative", "Users", `"count":-3,"startIndex":-1`, "count=-3&startIndex=-1"},
+		{"attributes", "Users", `"attributes":["userName"],"filter":"userName sw \"a\""`, "attributes=userName&filter=" + url.QueryEscape(`userName sw "a"`)},
+		{"excluded", "Groups", `"excludedAttributes":["members"]`, "excludedAttributes=members"},
+		{"group filter", "Groups", `"filter":"displayName eq \"staff\""`, "filter=" + url.QueryEscape(`displayName eq "staff"`)},
+	} {
+		status, _, got, _ := e.doRaw(http.MethodPost, "/"+tc.endpoint+"/.search", `{`+probeSearch+`,`+tc.search+`}`)
+		wstatus, _, want, _ := e.doRaw(http.MethodGet, "/"+tc.endpoint+"?"+tc.query, "")
+		if status != http.StatusOK || wstatus != http.StatusOK {
+			t.Errorf("%s: .search %d %v, GET %d %v", tc.name, status, got, wstatus, want)
+			continue
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%s: .search differs from GET (-GET +search):\n%s", tc.name, diff)
+		}
+		res, _ := got["Resources"].([]any)
+		if got["itemsPerPage"] != float64(len(res)) {
+			t.Errorf("%s: itemsPerPage %v for %d resources", tc.name, got["itemsPerPage"], len(res))
+		}
+	}
+	_, _, doc := e.do(http.MethodPost, "/Users/.search", `{`+probeSearch+`,"filter":"userName eq \"ada\""}`)
+	if doc["totalResults"] != 1.0 {
+		t.Errorf("search userName eq ada: %v", doc)
+	}
+	_, _, doc = e.do(http.MethodPost, "/Groups/.search", `{`+probeSearch+`,"filter":"id eq \"`+g+`\""}`)
+	if doc["totalResults"] != 1.0 {
+		t.Errorf("search group by id: %v", doc)
+	}
+	for _, tc := range []struct {
+		name, body, scimType string
+		status               int
+	}{
+		{"bad filter", `{` + probeSearch + `,"filter":"nope eq 1"}`, "invalidFilter", 400},
+		{"unfinished filter", `{` + probeSearch + `,"filter":"userName eq"}`, "invalidFilter", 400},
+		{"attributes as string", `{` + probeSearch + `,"attributes":"userName"}`, "invalidValue", 400},
+		{"count as string", `{` + probeSearch + `,"count":"2"}`, "invalidValue", 400},
+		{"no schemas", `{"filter":"userName pr"}`, "invalidValue", 400},
+		{"not JSON", `filter=userName`, "invalidSyntax", 400},
+		{"array", `[]`, "invalidValue", 400},
+	} {
+		status, _, doc := e.do(http.MethodPost, "/Users/.search", tc.body)
+		wantError(t, tc.name, status, doc, tc.status, tc.scimType)
+	}
+	status, h, doc := e.do(http.MethodGet, "/Users/.search", "")
+	wantError(t, "GET /Users/.search", status, doc, http.StatusMethodNotAllowed, "")
+	if h.Get("Allow") != "POST" {
+		t.Errorf("GET /Users/.search: Allow %q, want POST", h.Get("Allow"))
+	}
+}
+
+// A method the target does not support is 405 with Allow (RFC 9110 section
+// 15.5.6), not elimity's 404 "endpoint does not exist"; HEAD is GET without
+// a body; /Me and /Bulk, which scimbridge does not implement, are 501 with a
+// detail (RFC 7644 sections 3.11 and 3.7). Nothing changes.
+func TestProbeMethodsAndUnsupportedEndpoints(t *testing.T) {
+	e := newPatchEnv(t, scim.Tenant{Name: "t"})
+	u := e.user("ada")
+	for _, tc := range []struct{ method, path, body, allow string }{
+		{http.MethodPut, "/Users", `{` + probeUserSchema + `,"userName":"x"}`, "GET, POST"},
+		{http.MethodPatch, "/Users", `{` + probePatchOp + `,"Operations":[{"op":"replace","path":"title","value":"x"}]}`, "GET, POST"},
+		{http.MethodDelete, "/Users", "", "GET, POST"},
+		{http.MethodDelete, "/groups/", "", "GET, POST"},
+		{http.MethodPost, "/Users/" + u, `{` + probeUserSchema + `,"userName":"y"}`, "GET, PUT, PATCH, DELETE"},
+		{http.MethodOptions, "/Users/" + u, "", "GET, PUT, PATCH, DELETE"},
+	} {
+		status, h, doc := e.do(tc.method, tc.path, tc.body)
+		wantError(t, tc.method+" "+tc.path, status, doc, http.StatusMethodNotAllowed, "")
+		if h.Get("Allow") != tc.allow {
+			t.Errorf("%s %s: Allow %q, want %q", tc.method, tc.path, h.Get("Allow"), tc.allow)
+		}
+	}
+	_, _, list := e.do(http.MethodGet, "/Users", "")
+	if list["totalResults"] != 1.0 {
+		t.Errorf("after the refused requests: %v users, want 1", list["totalResults"])
+	}
+	status, h, _, raw := e.doRaw(http.MethodHead, "/Users/"+u, "")
+	if status != http.StatusOK || h.Get("Etag") == "" || len(raw) != 0 {
+		t.Errorf("HEAD /Users/{id}: %d ETag %q body %q", status, h.Get("Etag"), raw)
+	}
+	status, _, _, raw = e.doRaw(http.MethodHead, "/Users?count=1", "")
+	if status != http.StatusOK || len(raw) != 0 {
+		t.Errorf("HEAD /Users: %d body %q", status, raw)
+	}
+	for _, tc := range []struct{ method, path string }{{http.MethodGet, "/Me"}, {http.MethodPost, "/Bulk"}} {
+		body := ""
+		if tc.method == http.MethodPost {
+			body = `{"schemas":["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],"Operations":[]}`
+		}
+		status, _, doc := e.do(tc.method, tc.path, body)
+		wantError(t, tc.method+" "+tc.path, status, doc, http.StatusNotImplemented, "")
+	}
+}
+
+// RFC 7644 section 3.10: an attribute in attributes/excludedAttributes may
+// be written with its schema URN; urn:...:core:2.0:User:title was ignored.
+func TestProbeAttributesWithCoreSchemaURN(t *testing.T) {
+	e := newPatchEnv(t, scim.Tenant{Name: "t"})
+	status, _, doc := e.do(http.MethodPost, "/Users", `{`+probeUserSchema+`,"userName":"ada","title":"Countess","displayName":"Ada","name":{"givenName":"Ada","familyName":"Lovelace"}}`)
+	if status != http.StatusCreated {
+		t.Fatalf("create: %d %v", status, doc)
+	}
+	id := doc["id"].(string)
+	const core = "urn:ietf:params:scim:schemas:core:2.0:User:"
+	for _, path := range []string{"/Users/" + id + "?", "/Users?filter=" + url.QueryEscape(`userName eq "ada"`) + "&"} {
+		_, _, got := e.do(http.MethodGet, path+"attributes="+url.QueryEscape(core+"title,"+core+"name.givenName"), "")
+		res := got
+		if l, ok := got["Resources"].([]any); ok && len(l) == 1 {
+			res = l[0].(map[string]any)
+		}
+		name, _ := res["name"].(map[string]any)
+		if res["title"] != "Countess" || res["displayName"] != nil || len(name) != 1 || name["givenName"] != "Ada" {
+			t.Errorf("GET %s attributes=core URN: %v", path, res)
+		}
+		_, _, got = e.do(http.MethodGet, path+"excludedAttributes="+url.QueryEscape(core+"title"), "")
+		res = got
+		if l, ok := got["Resources"].([]any); ok && len(l) == 1 {
+			res = l[0].(map[string]any)
+		}
+		if _, has := res["title"]; has || res["displayName"] != "Ada" {
+			t.Errorf("GET %s excludedAttributes=core URN: %v", path, res)
+		}
+	}
+	// The bare core URN selects nothing by itself: every default attribute.
+	_, _, got := e.do(http.MethodGet, "/Users/"+id+"?attributes="+url.QueryEscape(strings.TrimSuffix(core, ":")), "")
+	if got["title"] != "Countess" || got["userName"] != "ada" {
+		t.Errorf("attributes=<core URN>: %v", got)
+	}
+	b, _ := json.Marshal(got)
+	if strings.Contains(string(b), `"password"`) {
+		t.Errorf("password returned: %s", b)
+	}
+}
