@@ -219,8 +219,9 @@ func TestProbeSearchAnswersAsList(t *testing.T) {
 
 // A method the target does not support is 405 with Allow (RFC 9110 section
 // 15.5.6), not elimity's 404 "endpoint does not exist"; HEAD is GET without
-// a body; /Me and /Bulk, which scimbridge does not implement, are 501 with a
-// detail (RFC 7644 sections 3.11 and 3.7). Nothing changes.
+// a body; /Me, /Bulk and queries at the root, which scimbridge does not
+// implement, are 501 with a detail (RFC 7644 sections 3.11, 3.7 and
+// 3.4.2.1). Nothing changes.
 func TestProbeMethodsAndUnsupportedEndpoints(t *testing.T) {
 	e := newPatchEnv(t, scim.Tenant{Name: "t"})
 	u := e.user("ada")
@@ -250,11 +251,15 @@ func TestProbeMethodsAndUnsupportedEndpoints(t *testing.T) {
 	if status != http.StatusOK || len(raw) != 0 {
 		t.Errorf("HEAD /Users: %d body %q", status, raw)
 	}
-	for _, tc := range []struct{ method, path string }{{http.MethodGet, "/Me"}, {http.MethodPost, "/Bulk"}} {
-		body := ""
-		if tc.method == http.MethodPost {
-			body = `{"schemas":["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],"Operations":[]}`
-		}
+	for _, tc := range []struct{ method, path, body string }{
+		{http.MethodGet, "/Me", ""},
+		{http.MethodPost, "/Bulk", `{"schemas":["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],"Operations":[]}`},
+		// Root queries (RFC 7644 section 3.4.2.1): elimity said 400 tooMany.
+		{http.MethodGet, "", ""},
+		{http.MethodGet, "/?filter=" + url.QueryEscape(`userName eq "ada"`), ""},
+		{http.MethodPost, "/.search", `{` + probeSearch + `}`},
+	} {
+		body := tc.body
 		status, _, doc := e.do(tc.method, tc.path, body)
 		wantError(t, tc.method+" "+tc.path, status, doc, http.StatusNotImplemented, "")
 	}

@@ -292,6 +292,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	switch segs[0] {
+	case "", ".search":
+		// elimity answered a root query with 400 tooMany, which tells a
+		// client its filter was too broad even when it sent none.
+		writeError(w, http.StatusNotImplemented, "",
+			"Queries at the root of the SCIM service are not supported; query /Users or /Groups (RFC 7644 section 3.4.2.1).")
+		return
 	case "Me":
 		writeError(w, http.StatusNotImplemented, "",
 			"/Me is not supported: a token identifies the provisioning client, not a User (RFC 7644 section 3.11).")
