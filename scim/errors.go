@@ -35,7 +35,7 @@ func toSCIMError(ctx context.Context, log *slog.Logger, err error, id string) er
 		return scimerrors.ScimError{
 			Status:   http.StatusConflict,
 			ScimType: scimerrors.ScimTypeUniqueness,
-			Detail:   "A resource with the same userName (or displayName) or externalId already exists in this tenant.",
+			Detail:   "userName (of a User) or displayName (of a Group) is taken in this tenant; both are unique regardless of case.",
 		}
 	case errors.Is(err, store.ErrInvalidMember):
 		return scimerrors.ScimError{

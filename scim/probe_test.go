@@ -304,3 +304,27 @@ func TestProbeAttributesWithCoreSchemaURN(t *testing.T) {
 		t.Errorf("password returned: %s", b)
 	}
 }
+
+// The 409's detail named externalId, which is not unique (RFC 7643 section
+// 3.1; store.ErrConflict): a client reading it would look for a clash that
+// cannot be. Two users with one externalId are both created.
+func TestProbeUniquenessDetail(t *testing.T) {
+	e := newPatchEnv(t, scim.Tenant{Name: "t"})
+	for _, n := range []string{"ada", "bob"} {
+		status, _, doc := e.do(http.MethodPost, "/Users", `{`+probeUserSchema+`,"userName":"`+n+`","externalId":"same"}`)
+		if status != http.StatusCreated {
+			t.Fatalf("create %s with a shared externalId: %d %v", n, status, doc)
+		}
+	}
+	e.group("Staff", nil)
+	for _, tc := range []struct{ path, body string }{
+		{"/Users", `{` + probeUserSchema + `,"userName":"ADA"}`},
+		{"/Groups", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"staff"}`},
+	} {
+		status, _, doc := e.do(http.MethodPost, tc.path, tc.body)
+		wantError(t, "POST "+tc.path+" duplicate", status, doc, http.StatusConflict, "uniqueness")
+		if d, _ := doc["detail"].(string); strings.Contains(d, "externalId") {
+			t.Errorf("POST %s duplicate: detail %q names externalId, which is not unique", tc.path, d)
+		}
+	}
+}
