@@ -328,3 +328,40 @@ func TestProbeUniquenessDetail(t *testing.T) {
 		}
 	}
 }
+
+// A complex value with nothing assigned reads back absent, not as {}:
+// OneLogin's enterprise template sends manager {"managerId", "displayName"}
+// (idp-scim-clients.md section 4), whose sub-attributes are unknown and
+// readOnly, and it read back as "manager": {}; PUT and PATCH likewise.
+func TestProbeEmptyComplexValueIsUnassigned(t *testing.T) {
+	e := newPatchEnv(t, scim.Tenant{Name: "t"})
+	const ent = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+	status, _, doc := e.do(http.MethodPost, "/Users", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"ol",
+		"active":"true","id":null,"meta":{"resourceType":"User"},"name":{"givenName":"F","familyName":"L"},
+		"`+ent+`":{"department":"Sales","manager":{"managerId":"m-1","displayName":"Jo Bloggs"}}}`)
+	if status != http.StatusCreated {
+		t.Fatalf("create: %d %v", status, doc)
+	}
+	id := doc["id"].(string)
+	check := func(what string, want map[string]any) {
+		t.Helper()
+		_, _, got := e.do(http.MethodGet, "/Users/"+id, "")
+		for k, v := range want {
+			if diff := cmp.Diff(v, got[k]); diff != "" {
+				t.Errorf("%s: %s (-want +got):\n%s", what, k, diff)
+			}
+		}
+	}
+	check("create", map[string]any{ent: map[string]any{"department": "Sales"}, "name": map[string]any{"givenName": "F", "familyName": "L"}})
+	status, _, doc = e.do(http.MethodPut, "/Users/"+id, `{`+probeUserSchema+`,"userName":"ol","name":{"givenName":null},"`+ent+`":{"manager":{"displayName":"x"}}}`)
+	if status != http.StatusOK {
+		t.Fatalf("put: %d %v", status, doc)
+	}
+	check("put", map[string]any{ent: nil, "name": nil})
+	status, _, doc = e.do(http.MethodPatch, "/Users/"+id, `{`+probePatchOp+`,"Operations":[{"op":"add","value":{"name":{"givenName":"G"},"`+ent+`":{"department":"D"}}},
+		{"op":"remove","path":"name.givenName"},{"op":"remove","path":"`+ent+`:department"}]}`)
+	if status != http.StatusOK {
+		t.Fatalf("patch: %d %v", status, doc)
+	}
+	check("patch", map[string]any{ent: nil, "name": nil})
+}

@@ -42,7 +42,8 @@ func badValue(format string, args ...any) error {
 
 // cleanAttributes removes what is never stored and every null value, which
 // RFC 7644 section 3.5.1 treats as "unassigned" (Entra's older examples send
-// `"title": null`), recursively. It returns a fresh map.
+// `"title": null`), and every complex value left empty, recursively. It
+// returns a fresh map.
 func cleanAttributes(in map[string]any) map[string]any {
 	out := make(map[string]any, len(in))
 	defer wrapSingles(out)
@@ -74,6 +75,13 @@ func cleanValue(v any) any {
 			if e = cleanValue(e); e != nil {
 				m[k] = e
 			}
+		}
+		if len(m) == 0 {
+			// A complex value with nothing assigned is unassigned (RFC 7643
+			// section 2.5), not "{}": OneLogin's manager {"managerId",
+			// "displayName"} keeps nothing once the unknown and readOnly
+			// sub-attributes are dropped, and read back as "manager": {}.
+			return nil
 		}
 		return m
 	case []any:
