@@ -54,6 +54,51 @@ func msgGroupNotFound(name string) string {
 	return "The group with name '" + name + "' does not exist."
 }
 
+// Read-only directory refusals (atlassian-api.md 1.3, 1.5, 1.6, 1.8, 7.4), answered while
+// Faults.ReadOnlyDirectory is on. Jira puts the translated text of its i18n key in errorMessages.
+const (
+	// admin.errors.cannot.add.user.all.directories.read.only [key V JDUS]. The doc has the English
+	// as [U]; Jira's own DefaultUserService unit test (TestDefaultUserService, public code) asserts
+	// exactly this text.
+	msgCreateUserReadOnly = "Cannot add user, all the user directories are read-only."
+	// admin.errors.cannot.edit.user.directory.read.only [key V JDUS]. Guess (1.5 [U text]): worded
+	// like the delete text below, which is known.
+	msgEditUserReadOnly = "Cannot edit user, the user directory is read-only."
+	// admin.errors.users.cannot.delete.user.read.only [key V JDUS]; the English is asserted by
+	// TestDefaultUserService and was seen over REST (400) on Jira 8.x for an AD-synced user
+	// (gldog/anonymize_jira_users doc/todo.md).
+	msgDeleteUserReadOnly = "Cannot delete user, the user directory is read-only."
+	// Guess (1.8 [U]): creating a group needs a writable directory as creating a user does; the
+	// text follows the user one.
+	msgCreateGroupReadOnly = "Cannot add group, all the user directories are read-only."
+)
+
+// msgAddMemberReadOnly is the Jira KB text for a membership the read-only directory refuses
+// (atlassian-api.md 1.8 [V KB]).
+func msgAddMemberReadOnly(username, group string) string {
+	return "You cannot add user '" + username + "' to group '" + group + "'. The user's directory is read only."
+}
+
+// msgRemoveMemberReadOnly refuses a removal. Guess (1.8 [U]): in the words of the addition.
+func msgRemoveMemberReadOnly(username, group string) string {
+	return "You cannot remove user '" + username + "' from group '" + group + "'. The user's directory is read only."
+}
+
+// msgDeleteGroupReadOnly is the Crowd layer's refusal Jira surfaces for a group it cannot change
+// (atlassian-api.md 1.8, 7.4 [V KB]), with the directory name the Crowd face uses.
+func msgDeleteGroupReadOnly(group string) string {
+	return "Cannot update group '" + group + "' because directory '" + readOnlyDirectoryName + "' does not allow updates."
+}
+
+// Statuses of the read-only refusals. User changes are refused by JDUS validation, which Jira
+// REST answers with 400 (the delete refusal was seen as 400, see msgDeleteUserReadOnly); a
+// membership change is 403 ("403 read-only dir", atlassian-api.md 1.8 table). Guess (1.8 [U]):
+// removing a member and creating or deleting a group answer 403 like adding a member.
+const (
+	statusUserReadOnly  = http.StatusBadRequest
+	statusGroupReadOnly = http.StatusForbidden
+)
+
 // serveJira dispatches the Jira REST v2 paths the emulator knows.
 func (e *Emulator) serveJira(c *call) {
 	switch c.sub {
@@ -88,8 +133,14 @@ func (e *Emulator) serveJira(c *call) {
 	}
 }
 
-// jiraNotFoundPath answers a path the emulator does not serve. Guess (1.1): real Jira answers
-// unknown REST paths with 404; the body text is ours.
+// jiraNotFoundPath answers a path the emulator does not serve (and /user/list before 10.3) with
+// 404. Unverified: the body, which is known to differ from real Jira's. Real Jira's REST layer (Jersey with Atlassian's REST module) answers
+// such a path with its Status entity, {"message":"null for uri: <full URL with query>",
+// "status-code":404}, not with the errorMessages/errors envelope of atlassian-api.md 1.1 (public
+// captures from Jira Server: solidify/jira-azuredevops-migrator#13 for /rest/api/2/…,
+// qoomon/Jira-Issue-Card-Printer#48 for /rest/agile/1.0/…). The emulator keeps the envelope
+// because TestJiraUnknownPaths pins it; the Jira client treats both shapes as "no such API", never
+// as "no such user".
 func (e *Emulator) jiraNotFoundPath(c *call) {
 	e.jiraError(c, http.StatusNotFound, "null for uri: "+c.origin+c.r.URL.RequestURI())
 }
@@ -294,6 +345,11 @@ func (e *Emulator) jiraCreateUser(c *call) {
 	if !e.jiraDecode(c, &in) {
 		return
 	}
+	// JDUS validateCreateUser checks for a writable directory before any field (atlassian-api.md 1.3).
+	if e.readOnly() {
+		e.jiraError(c, statusUserReadOnly, msgCreateUserReadOnly)
+		return
+	}
 	errs := map[string]string{}
 	name := deref(in.Name)
 	if msg := validateUsername(name); msg != "" {
@@ -429,6 +485,14 @@ func (e *Emulator) jiraUpdateUser(c *call) {
 	if u == nil {
 		return
 	}
+	// JDUS validateUpdateUser: the user must exist, then its directory must be writable
+	// (atlassian-api.md 1.5); this covers renames and (de)activation too. Guess: the field checks
+	// above come first, as they always have in the emulator.
+	if e.readOnly() {
+		e.mu.Unlock()
+		e.jiraError(c, statusUserReadOnly, msgEditUserReadOnly)
+		return
+	}
 	rename := in.Name != nil && !strings.EqualFold(*in.Name, u.name)
 	if rename && e.dir.user(*in.Name) != nil {
 		e.mu.Unlock()
@@ -493,6 +557,12 @@ func (e *Emulator) jiraDeleteUser(c *call) {
 		e.mu.Unlock()
 		// JDUS …cannot.delete.currently.logged.in (atlassian-api.md 1.6). Guess: the English text.
 		e.jiraError(c, http.StatusBadRequest, "You cannot delete the currently logged in user.")
+		return
+	}
+	// JDUS validateDeleteUser: self, existence, then a writable directory, before any veto.
+	if e.readOnly() {
+		e.mu.Unlock()
+		e.jiraError(c, statusUserReadOnly, msgDeleteUserReadOnly)
 		return
 	}
 	name := u.name
@@ -701,6 +771,12 @@ func (e *Emulator) jiraSetPassword(c *call) {
 	if u == nil {
 		return
 	}
+	// Guess (1.5): a password change is an edit of the user, refused like one.
+	if e.readOnly() {
+		e.mu.Unlock()
+		e.jiraError(c, statusUserReadOnly, msgEditUserReadOnly)
+		return
+	}
 	u.password = *in.Password
 	u.updated = e.now()
 	e.mu.Unlock()
@@ -723,6 +799,18 @@ func (e *Emulator) jiraUserApplication(c *call) {
 	e.mu.Lock()
 	u := e.jiraFindUser(c, username, "", e.mu.Unlock)
 	if u == nil {
+		return
+	}
+	if e.readOnly() {
+		// Guess (1.7, 1.8 [U]): application access is membership of the default group, so it is
+		// refused like adding or removing that membership.
+		uname := u.name
+		e.mu.Unlock()
+		msg := msgRemoveMemberReadOnly(uname, a.defaultGroup)
+		if add {
+			msg = msgAddMemberReadOnly(uname, a.defaultGroup)
+		}
+		e.jiraError(c, statusGroupReadOnly, msg)
 		return
 	}
 	g := e.dir.group(a.defaultGroup)

@@ -89,6 +89,10 @@ func (e *Emulator) jiraCreateGroup(c *call) {
 		return
 	}
 	name := deref(in.Name)
+	if e.readOnly() {
+		e.jiraError(c, statusGroupReadOnly, msgCreateGroupReadOnly)
+		return
+	}
 	e.mu.Lock()
 	g, err := e.dir.createGroup(name, "")
 	if err != nil {
@@ -120,6 +124,12 @@ func (e *Emulator) jiraDeleteGroup(c *call) {
 		return
 	}
 	if hasSwap && swap != "" && e.jiraFindGroup(c, swap, e.mu.Unlock) == nil {
+		return
+	}
+	if e.readOnly() {
+		gname := g.name // read under the lock
+		e.mu.Unlock()
+		e.jiraError(c, statusGroupReadOnly, msgDeleteGroupReadOnly(gname))
 		return
 	}
 	e.dir.deleteGroup(g)
@@ -235,6 +245,13 @@ func (e *Emulator) jiraAddMember(c *call) {
 	if u == nil {
 		return
 	}
+	// Guess (1.8 [U]): the directory is checked once both exist and before "already a member".
+	if e.readOnly() {
+		uname, gname := u.name, g.name // read under the lock
+		e.mu.Unlock()
+		e.jiraError(c, statusGroupReadOnly, msgAddMemberReadOnly(uname, gname))
+		return
+	}
 	if err := e.dir.addMember(g, u, now); err != nil {
 		uname := u.name // read under the lock: a concurrent rename may change it
 		e.mu.Unlock()
@@ -261,6 +278,13 @@ func (e *Emulator) jiraRemoveMember(c *call) {
 	e.mu.Lock()
 	g, u := e.jiraFindMembers(c, name, username, http.StatusNotFound)
 	if u == nil {
+		return
+	}
+	// Guess (1.8 [U]): as for adding, before "not a member".
+	if e.readOnly() {
+		uname, gname := u.name, g.name // read under the lock
+		e.mu.Unlock()
+		e.jiraError(c, statusGroupReadOnly, msgRemoveMemberReadOnly(uname, gname))
 		return
 	}
 	if err := e.dir.removeMember(g, u, now); err != nil {
