@@ -429,6 +429,9 @@ func TestAccessLineMatchesSlog(t *testing.T) {
 			r.Header.Set(requestIDHeader, "req-1")
 			h.ServeHTTP(httptest.NewRecorder(), r)
 		}
+		if err := out.Flush(); err != nil { // access lines wait up to accessFlushDelay
+			t.Fatal(err)
+		}
 		var lines []map[string]any
 		for line := range strings.SplitSeq(strings.TrimSuffix(buf.String(), "\n"), "\n") {
 			var m map[string]any
@@ -458,11 +461,17 @@ func TestAccessLineKeyOrder(t *testing.T) {
 	out := &lockedWriter{w: &buf}
 	h := requestLog(slog.New(slog.DiscardHandler), echo, requestLogOptions{Tenants: []string{"okta"}, Access: out, AccessLevel: slog.LevelWarn})
 	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/scim/v2/okta/Users", nil))
+	if err := out.Flush(); err != nil {
+		t.Fatal(err)
+	}
 	if buf.String() != "" {
 		t.Fatalf("an info line was written at level warn: %s", buf.String())
 	}
 	h = requestLog(slog.New(slog.DiscardHandler), echo, requestLogOptions{Tenants: []string{"okta"}, Access: out})
 	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/scim/v2/okta/Users", nil))
+	if err := out.Flush(); err != nil {
+		t.Fatal(err)
+	}
 	keys := []string{`{"time":`, `,"level":"INFO"`, `,"msg":"http request"`, `,"method":"GET"`, `,"path":`, `,"status":201`, `,"bytes":0`,
 		`,"duration_ms":`, `,"remote":`, `,"user_agent":`, `,"request_id":`, `,"tenant":"okta"}`}
 	line, at := buf.String(), 0
