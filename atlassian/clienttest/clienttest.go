@@ -116,6 +116,7 @@ func RunConfig(t *testing.T, cfg Config, newClient NewClient) {
 		{"MemberPaging", testMemberPaging},
 		{"ListUsers", testListUsers},
 		{"LastLogin", testLastLogin},
+		{"ReadOnlyDirectory", testReadOnly},
 		{"Unauthorized", testUnauthorized},
 		{"RateLimit", testRateLimit},
 		{"Faults", testFaults},

@@ -3,6 +3,7 @@ package clienttest
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -481,6 +482,63 @@ func testLastLogin(t *testing.T, cfg Config, nc NewClient) {
 	}
 	if s := listed["sitter"]; s.LastLogin != nil {
 		t.Errorf("ListUsers: sitter never logged in, LastLogin = %v", s.LastLogin)
+	}
+}
+
+// testReadOnly: with a read-only directory (atlassian-api.md 7.4: LDAP "Read only") every write is
+// reported as ReadOnlyDirectory, never as NotFound, Other or success, and changes nothing; reads
+// still work, and writes work again once the directory is writable.
+func testReadOnly(t *testing.T, cfg Config, nc NewClient) {
+	env := newEnv(t, cfg, nc, atlassiantest.Options{})
+	ctx := t.Context()
+	seed(t, env.e, atlassiantest.SeedUser{Name: "ro", DisplayName: "Read Only", EmailAddress: "ro@example.com", Groups: []string{"team"}})
+	seed(t, env.e, atlassiantest.SeedUser{Name: "loner", DisplayName: "Lone Wolf", EmailAddress: "loner@example.com"})
+	before := env.e.State()
+	env.e.SetFaults(atlassiantest.Faults{ReadOnlyDirectory: true})
+
+	_, errCreate := env.c.CreateUser(ctx, newUser("newbie", true))
+	_, errUpdate := env.c.UpdateUser(ctx, "RO", atlassian.UserUpdate{DisplayName: ptr("Changed"), Email: ptr("changed@example.com")})
+	_, errRename := env.c.RenameUser(ctx, "ro", "ro2")
+	for _, tc := range []struct {
+		op  string
+		err error
+	}{
+		{"CreateUser", errCreate},
+		{"UpdateUser", errUpdate},
+		{"RenameUser", errRename},
+		{"SetActive(false)", env.c.SetActive(ctx, "ro", false)},
+		{"DeleteUser", env.c.DeleteUser(ctx, "ro")},
+		{"CreateGroup", env.c.CreateGroup(ctx, "more")},
+		{"DeleteGroup", env.c.DeleteGroup(ctx, "team")},
+		{"AddMember", env.c.AddMember(ctx, "team", "loner")},
+		{"RemoveMember", env.c.RemoveMember(ctx, "team", "ro")},
+	} {
+		e, ok := errors.AsType[*atlassian.Error](tc.err)
+		if !ok || e.Kind != atlassian.ReadOnlyDirectory || !errors.Is(tc.err, atlassian.ReadOnlyDirectory) {
+			t.Errorf("%s on a read-only directory = %v (kind %v), want ReadOnlyDirectory", tc.op, tc.err, atlassian.KindOf(tc.err))
+		}
+	}
+
+	if u, err := env.c.GetUser(ctx, "ro"); err != nil || u.DisplayName != "Read Only" || !u.Active {
+		t.Errorf("GetUser on a read-only directory = %+v, %v", u, err)
+	}
+	team := collect(t, func(fn func(atlassian.User) error) error { return env.c.ListMembers(ctx, "team", fn) })
+	if _, ok := team["ro"]; !ok || len(team) != 1 {
+		t.Errorf("ListMembers(team) on a read-only directory = %v, want ro", team)
+	}
+	if users := collect(t, func(fn func(atlassian.User) error) error { return env.c.ListUsers(ctx, fn) }); len(users) != len(before.Users) {
+		t.Errorf("ListUsers on a read-only directory = %d users, want %d", len(users), len(before.Users))
+	}
+	if after := env.e.State(); !reflect.DeepEqual(before, after) {
+		t.Errorf("refused writes changed the directory:\nbefore %+v\nafter  %+v", before, after)
+	}
+
+	env.e.SetFaults(atlassiantest.Faults{})
+	if err := env.c.AddMember(ctx, "team", "loner"); err != nil {
+		t.Fatalf("AddMember once writable: %v", err)
+	}
+	if m := members(t, env.e, "team"); !slices.Equal(m, []string{"loner", "ro"}) {
+		t.Errorf("members once writable = %v", m)
 	}
 }
 

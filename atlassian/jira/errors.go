@@ -3,6 +3,7 @@ package jira
 import (
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 	"unicode"
@@ -28,12 +29,15 @@ var quoted = regexp.MustCompile(`'[^']*'`)
 var htmlTag = regexp.MustCompile(`<[^>]*>`)
 
 // decodeError reads Jira's {"errorMessages":[…],"errors":{…}} body and classifies it. Status
-// decides the kind first; 400/403 bodies are refined by the documented i18n keys and — where the
-// doc only has [U] English text — by keywords. Operations refine further (see users.go, groups.go).
+// decides the kind first; a 404 is NotFound only in that envelope (see notFound); 400/403 bodies
+// are refined by the documented i18n keys and — where the doc only has [U] English text — by
+// keywords. Operations refine further (see users.go, groups.go).
 func decodeError(status int, h http.Header, body []byte) *atlassian.Error {
 	e := &atlassian.Error{Kind: atlassian.KindForStatus(status)}
 	var b errorBody
+	enveloped := false
 	if err := json.Unmarshal(body, &b); err == nil {
+		enveloped = hasEnvelope(body)
 		e.Messages = nonEmpty(b.ErrorMessages)
 		if b.Message != "" {
 			e.Messages = append(e.Messages, b.Message)
@@ -50,6 +54,9 @@ func decodeError(status int, h http.Header, body []byte) *atlassian.Error {
 			break
 		}
 	}
+	if status == http.StatusNotFound {
+		return notFound(e, enveloped)
+	}
 	if status == http.StatusUnauthorized {
 		// The 401 of failed basic auth carries the reason in a header (doc §1.1).
 		if r := h.Get("X-Seraph-LoginReason"); r != "" {
@@ -64,6 +71,76 @@ func decodeError(status int, h http.Header, body []byte) *atlassian.Error {
 		e.Kind = k
 	}
 	return e
+}
+
+// hasEnvelope reports whether a JSON body is Jira's error envelope: an object with errorMessages
+// or errors (doc §1.1).
+func hasEnvelope(body []byte) bool {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(body, &m) != nil {
+		return false
+	}
+	_, msgs := m["errorMessages"]
+	_, fields := m["errors"]
+	return msgs || fields
+}
+
+// jerseyNotFound starts the message of the 404 Jira's REST layer (Jersey) gives a path that no
+// resource serves: {"message":"null for uri: https://host/rest/api/2/nosuch?x=y","status-code":404}
+// [not in the doc; public captures of Jira Server: solidify/jira-azuredevops-migrator#13,
+// qoomon/Jira-Issue-Card-Printer#48]. The emulator sends the same text in the envelope.
+const jerseyNotFound = "null for uri:"
+
+// msgNotJiraAPI explains a 404 that says nothing about the user or group asked for.
+const msgNotJiraAPI = "HTTP 404 without Jira's JSON error body: the URL does not look like Jira's REST API v2 " +
+	"(check BaseURL and its context path, e.g. https://host/jira, or a proxy in front of Jira)"
+
+// msgNoSuchResource explains Jersey's 404 for an unknown REST path.
+const msgNoSuchResource = "Jira's REST layer has no resource at this path: this Jira version lacks the endpoint, " +
+	"or BaseURL leads to another application's REST API"
+
+// notFound classifies a 404. Jira names what is missing in its envelope ("The user named 'x' does
+// not exist", doc §1.4, §1.8); only that is NotFound. A 404 without the envelope (an HTML page from
+// Tomcat or a proxy under a wrong BaseURL or context path, an empty body) or with Jersey's
+// "null for uri" (no such REST path) says nothing about the user or group: read as NotFound it would
+// tell the engine that every user is missing (so it creates them again) and every group is gone,
+// and the health probe would call the target healthy. It is Unsupported, as in the crowd client:
+// this server cannot answer the call at all, which is also what ListUsers needs to fall back from
+// /user/list on Jira before 10.3.
+func notFound(e *atlassian.Error, enveloped bool) *atlassian.Error {
+	jersey := -1
+	for i, m := range e.Messages {
+		if strings.HasPrefix(m, jerseyNotFound) {
+			jersey = i
+		}
+	}
+	if enveloped && jersey < 0 {
+		e.Kind = atlassian.NotFound
+		return e
+	}
+	e.Kind = atlassian.Unsupported
+	e.Code = ""
+	if jersey >= 0 {
+		// The URI Jersey quotes carries the query (usernames); the path is enough.
+		e.Messages[jersey] = jerseyNotFound + " " + withoutQuery(strings.TrimSpace(strings.TrimPrefix(e.Messages[jersey], jerseyNotFound)))
+		e.Messages = append([]string{msgNoSuchResource}, e.Messages...)
+	} else {
+		e.Messages = append([]string{msgNotJiraAPI}, e.Messages...)
+	}
+	return e
+}
+
+// withoutQuery drops the query, fragment and user info of a URL quoted in a message.
+func withoutQuery(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		if i := strings.IndexAny(raw, "?#"); i >= 0 {
+			return raw[:i]
+		}
+		return raw
+	}
+	u.User, u.RawQuery, u.ForceQuery, u.Fragment, u.RawFragment = nil, "", false, "", ""
+	return u.String()
 }
 
 // classifyText maps the content of a 400/403 to a kind.

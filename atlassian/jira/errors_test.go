@@ -40,6 +40,18 @@ func TestDecodeError(t *testing.T) {
 		{"502 proxy html", 502, nil, "<html>Bad Gateway</html>", atlassian.Transient, ""},
 		{"empty 500", 500, nil, "", atlassian.Transient, ""},
 		{"402 seats", 402, nil, `{}`, atlassian.LicenseLimit, ""},
+		// A 404 is NotFound only in Jira's envelope (doc §1.4); anything else is no answer about
+		// the user or group.
+		{"doc 1.4 user not found", 404, nil, `{"errorMessages":["The user named 'xyz' does not exist"],"errors":{}}`, atlassian.NotFound, ""},
+		{"404 envelope, fields only", 404, nil, `{"errors":{}}`, atlassian.NotFound, ""},
+		{"404 html", 404, nil, "<html><body><h1>HTTP Status 404 – Not Found</h1></body></html>", atlassian.Unsupported, ""},
+		{"404 empty", 404, nil, "", atlassian.Unsupported, ""},
+		{"404 json, not Jira's", 404, nil, `{"error":"not found"}`, atlassian.Unsupported, ""},
+		{"404 jersey no resource", 404, nil, `{"message":"null for uri: https://jira.example.com/rest/api/2/user/list?maxResults=1000","status-code":404}`, atlassian.Unsupported, ""},
+		{"404 jersey text in the envelope", 404, nil, `{"errorMessages":["null for uri: http://127.0.0.1/rest/api/2/x"],"errors":{}}`, atlassian.Unsupported, ""},
+		{"403 read-only group (Crowd layer)", 403, nil, `{"errorMessages":["Cannot update group 'g' because directory 'LDAP server' does not allow updates."],"errors":{}}`, atlassian.ReadOnlyDirectory, ""},
+		{"400 read-only delete", 400, nil, `{"errorMessages":["Cannot delete user, the user directory is read-only."],"errors":{}}`, atlassian.ReadOnlyDirectory, ""},
+		{"403 read-only, apostrophe in the name", 403, nil, `{"errorMessages":["You cannot add user 'o'brien' to group 'dev's'. The user's directory is read only."],"errors":{}}`, atlassian.ReadOnlyDirectory, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -56,6 +68,11 @@ func TestDecodeError(t *testing.T) {
 	if e := decodeError(401, http.Header{}, []byte("<html><body>x</body></html>")); strings.Contains(e.Error(), "<") {
 		t.Errorf("HTML markup kept in %q", e.Error())
 	}
+	// Jersey quotes the whole request URI; the error keeps the path only.
+	e := decodeError(404, http.Header{}, []byte(`{"message":"null for uri: https://jira.example.com/rest/api/2/user?username=jdoe#x","status-code":404}`))
+	if s := e.Error(); strings.Contains(s, "jdoe") || !strings.Contains(s, "null for uri: https://jira.example.com/rest/api/2/user") {
+		t.Errorf("Jersey 404 = %q, want the URI without its query", s)
+	}
 }
 
 func FuzzDecodeError(f *testing.F) {
@@ -63,12 +80,17 @@ func FuzzDecodeError(f *testing.F) {
 	f.Add(404, []byte(`{"errorMessages":null,"errors":null}`))
 	f.Add(403, []byte(`{"message":"x"}`))
 	f.Add(500, []byte("\xff\xfe<html>"))
+	f.Add(404, []byte(`{"message":"null for uri: %zz?x","status-code":404}`))
+	f.Add(404, []byte(`{"errorMessages":["null for uri:"],"errors":{}}`))
 	f.Fuzz(func(t *testing.T, status int, body []byte) {
 		e := decodeError(status, http.Header{}, body)
 		if e == nil {
 			t.Fatal("nil error")
 		}
 		_ = e.Error()
+		if status == http.StatusNotFound && e.Kind == atlassian.NotFound && !hasEnvelope(body) {
+			t.Fatalf("404 without Jira's envelope read as NotFound: %q", body)
+		}
 	})
 }
 

@@ -73,7 +73,9 @@ type userWrite struct {
 
 func userQuery(username string) url.Values { return url.Values{"username": {username}} }
 
-// GetUser returns the user whose username matches case-insensitively (doc §1.4).
+// GetUser returns the user whose username matches case-insensitively (doc §1.4). A user Jira
+// reports missing is a NotFound *atlassian.Error; a 404 that is not Jira's answer (wrong BaseURL or
+// context path) is Unsupported, so it is never taken for a missing user.
 func (c *Client) GetUser(ctx context.Context, username string) (atlassian.User, error) {
 	var out userJSON
 	_, err := c.t.DoJSON(ctx, atlassian.Request{Method: http.MethodGet, Path: apiRoot + "/user", Query: userQuery(username)}, &out)
@@ -123,14 +125,14 @@ func (c *Client) UpdateUser(ctx context.Context, username string, upd atlassian.
 	body := userWrite{DisplayName: upd.DisplayName, EmailAddress: upd.Email, Active: upd.Active}
 	u, err := c.putUser(ctx, username, body)
 	if err != nil {
-		if errors.Is(err, atlassian.Unsupported) {
+		if e, ok := errors.AsType[*atlassian.Error](err); ok && e.Kind == atlassian.Unsupported && e.Status == http.StatusBadRequest {
 			// Jira answers "no value changed" when the request changes nothing it knows: either
 			// the values are already as asked (success), or "active" is unknown (< 8.3).
 			cur, gerr := c.GetUser(ctx, username)
 			if gerr == nil && satisfies(cur, upd) {
 				return cur, nil
 			}
-			if e, ok := errors.AsType[*atlassian.Error](err); ok && upd.Active != nil && e.Code == msgNoValueChanged {
+			if upd.Active != nil && e.Code == msgNoValueChanged {
 				// Say what the bare i18n key means.
 				e.Messages = append(e.Messages, msgActiveNeeds83)
 			}
@@ -214,7 +216,7 @@ func (c *Client) ListUsers(ctx context.Context, fn func(atlassian.User) error) e
 	case ListCursor:
 		first, err := c.streamPage(ctx, "")
 		if err != nil {
-			if e, ok := errors.AsType[*atlassian.Error](err); ok && e.Kind == atlassian.NotFound {
+			if e, ok := errors.AsType[*atlassian.Error](err); ok && e.Status == http.StatusNotFound {
 				// The first page has no cursor, so a 404 is for the path itself: this Jira has no
 				// /user/list (doc §1.7: 10.3 LTS / 11.0+).
 				e.Kind = atlassian.Unsupported
@@ -228,7 +230,10 @@ func (c *Client) ListUsers(ctx context.Context, fn func(atlassian.User) error) e
 	}
 	first, err := c.streamPage(ctx, "")
 	if err != nil {
-		if errors.Is(err, atlassian.NotFound) {
+		if e, ok := errors.AsType[*atlassian.Error](err); ok && e.Status == http.StatusNotFound {
+			// Any 404 on the cursorless first page is about the path: Jira before 10.3 answers
+			// with Jersey's "null for uri" (Unsupported, see notFound). If the whole API is
+			// missing (wrong BaseURL), /user/search reports it the same way.
 			c.setListing(ListSearch)
 			return c.listSearch(ctx, fn)
 		}
