@@ -9,7 +9,8 @@
 // carries a "Guess:" comment naming the section.
 //
 // The emulator also injects faults (error rate and status, latency, a token-bucket rate limit that
-// answers 429 with the Jira DC X-RateLimit-* headers, dropped connections) and exposes a control
+// answers 429 with the Jira DC X-RateLimit-* headers, dropped connections, a read-only user
+// directory) and exposes a control
 // surface under /_emulator/ that needs no credentials and is never faulted or rate limited:
 //
 //	GET  /_emulator/state      the directory as JSON (see State)
