@@ -8,12 +8,14 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/scimbridge/scimbridge/scim"
+	"github.com/scimbridge/scimbridge/scim/patch"
 )
 
 const (
@@ -364,4 +366,33 @@ func TestProbeEmptyComplexValueIsUnassigned(t *testing.T) {
 		t.Fatalf("patch: %d %v", status, doc)
 	}
 	check("patch", map[string]any{ent: nil, "name": nil})
+}
+
+// A PATCH with more operations than patch.MaxOperations is refused whole
+// (8,000 one-email adds held the store's writer for 18 s); at the limit it
+// is applied.
+func TestProbeTooManyPatchOperations(t *testing.T) {
+	e := newPatchEnv(t, scim.Tenant{Name: "t"})
+	u := e.user("ada")
+	_, _, before, _ := e.doRaw(http.MethodGet, "/Users/"+u, "")
+	ops := func(n int) string {
+		var b strings.Builder
+		for i := range n {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString(`{"op":"add","path":"emails","value":[{"value":"e` + strconv.Itoa(i) + `@x","type":"other"}]}`)
+		}
+		return `{` + probePatchOp + `,"Operations":[` + b.String() + `]}`
+	}
+	status, _, doc := e.do(http.MethodPatch, "/Users/"+u, ops(patch.MaxOperations+1))
+	wantError(t, "PATCH with too many operations", status, doc, http.StatusBadRequest, "invalidValue")
+	_, _, after, _ := e.doRaw(http.MethodGet, "/Users/"+u, "")
+	if diff := cmp.Diff(before, after); diff != "" {
+		t.Errorf("a refused PATCH changed the user (-before +after):\n%s", diff)
+	}
+	status, _, doc = e.do(http.MethodPatch, "/Users/"+u, ops(patch.MaxOperations))
+	if emails, _ := doc["emails"].([]any); status != http.StatusOK || len(emails) != patch.MaxOperations {
+		t.Errorf("PATCH with %d operations: %d, %d emails", patch.MaxOperations, status, len(emails))
+	}
 }

@@ -30,7 +30,17 @@ type Schema struct {
 // The operations are applied atomically: on the first failing operation Apply
 // returns a scimerrors.ScimError value (status 400) whose detail names the
 // operation index and path, and no result.
+//
+// More than MaxOperations operations are refused (400 invalidValue) before
+// any is applied.
 func Apply(res map[string]any, ops []scim.PatchOperation, s Schema) (map[string]any, error) {
+	if len(ops) > MaxOperations {
+		return nil, scimerrors.ScimError{
+			ScimType: scimerrors.ScimTypeInvalidValue,
+			Detail:   fmt.Sprintf("a PATCH request may carry at most %d operations, this one has %d", MaxOperations, len(ops)),
+			Status:   http.StatusBadRequest,
+		}
+	}
 	out := shallowMap(res)
 	for i, op := range ops {
 		if err := s.applyOp(out, i, op); err != nil {
@@ -39,6 +49,16 @@ func Apply(res map[string]any, ops []scim.PatchOperation, s Schema) (map[string]
 	}
 	return out, nil
 }
+
+// MaxOperations bounds the operations of one PATCH request. Each operation
+// on a multi-valued attribute scans its elements, so 8,000 one-email adds in
+// a 650 kB body took 18 s of CPU inside the store's single writer, blocking
+// every other write.
+// Guess: no IdP is known to send more than a few dozen operations (the
+// Microsoft validator's verbose replace has 36); membership changes put many
+// members in one operation's value, and the group member fast path
+// (scim.memberOps) does not come here.
+const MaxOperations = 1000
 
 // opCtx identifies the operation being applied, for error details.
 type opCtx struct {
