@@ -396,3 +396,59 @@ func TestProbeTooManyPatchOperations(t *testing.T) {
 		t.Errorf("PATCH with %d operations: %d, %d emails", patch.MaxOperations, status, len(emails))
 	}
 }
+
+// RFC 7644's value filter is any filter (valFilter = attrExp / logExp /
+// *1"not" "(" valFilter ")"), but the parser read only one comparison, two
+// joined by and/or, or not(...) between the brackets: three terms, or a
+// group, were 400 invalidFilter. One element must satisfy the whole value
+// filter.
+func TestProbeValueFilterIsAnyFilter(t *testing.T) {
+	e := newPatchEnv(t, scim.Tenant{Name: "t"})
+	for _, u := range []struct{ name, emails string }{
+		{"w", `[{"type":"work","value":"alpha@x"}]`},
+		{"h", `[{"type":"home","value":"beta@x"}]`},
+		{"o", `[{"type":"other","value":"gamma@x"}]`},
+		// work and an "a" address, but not in one element.
+		{"split", `[{"type":"work","value":"zzz@x"},{"type":"home","value":"alpha2@x"}]`},
+	} {
+		status, _, doc := e.do(http.MethodPost, "/Users", `{`+probeUserSchema+`,"userName":"`+u.name+`","emails":`+u.emails+`}`)
+		if status != http.StatusCreated {
+			t.Fatalf("create %s: %d %v", u.name, status, doc)
+		}
+	}
+	for _, tc := range []struct {
+		filter string
+		want   []string
+	}{
+		{`emails[type eq "work" or type eq "home" or type eq "other"]`, []string{"h", "o", "split", "w"}},
+		{`emails[type eq "work" or type eq "home" or type eq "other"] and userName ne "split"`, []string{"h", "o", "w"}},
+		{`emails[type eq "work" and (value co "alpha" or value co "beta")]`, []string{"w"}},
+		{`emails[(type eq "home")]`, []string{"h", "split"}},
+		{`emails[type eq "home" and not (value sw "beta")]`, []string{"split"}},
+		{`emails[value co "a" and value co "@" and type eq "other"] or emails[type eq "work" and value sw "z"]`, []string{"o", "split"}},
+	} {
+		status, _, doc := e.do(http.MethodGet, "/Users?filter="+url.QueryEscape(tc.filter), "")
+		if status != http.StatusOK {
+			t.Errorf("%s: %d %v", tc.filter, status, doc)
+			continue
+		}
+		var got []string
+		for _, r := range doc["Resources"].([]any) {
+			got = append(got, r.(map[string]any)["userName"].(string))
+		}
+		slices.Sort(got)
+		if diff := cmp.Diff(tc.want, got); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", tc.filter, diff)
+		}
+	}
+	for _, f := range []string{
+		`emails[type eq "work" or type eq "home" or]`,
+		`emails[type eq "work" or [type eq "home"]]`,
+		`scimbridgeValueFilter0 pr`,
+		`emails[scimbridgeValueFilter0 pr or type eq "a" or type eq "b"]`,
+		`emails[type eq "work" or type eq "home" or type eq "x"`,
+	} {
+		status, _, doc := e.do(http.MethodGet, "/Users?filter="+url.QueryEscape(f), "")
+		wantError(t, f, status, doc, http.StatusBadRequest, "invalidFilter")
+	}
+}

@@ -20,6 +20,11 @@ func Parse(raw string, s Schema) (store.Filter, error) {
 		return Translate(expr, s)
 	}
 	expr, err := filter.ParseFilterNumber([]byte(text))
+	if err != nil && strings.Contains(text, "[") {
+		if e, ok := parseValueFilters(text); ok {
+			expr, err = e, nil
+		}
+	}
 	if err != nil {
 		// The parser's messages ("parse conflict [00:001]: expected op.Or
 		// ...") help nobody; its positions are mostly 1 after backtracking.
@@ -39,7 +44,8 @@ func Parse(raw string, s Schema) (store.Filter, error) {
 //   - Entra's `emails[type eq "work"].value eq "x"` becomes
 //     `emails[type eq "work" and value eq "x"]` (one element satisfies
 //     both, which is what Entra means). Only a single comparison inside the
-//     brackets can be combined so; anything else stays and fails to parse.
+//     brackets is combined so; anything else stays as written, and Parse
+//     reads it through parseValueFilters.
 //   - Guess: a bare word after a comparison operator is quoted:
 //     `userName sw O` becomes `userName sw "O"`. Microsoft's
 //     SCIMReferenceCode Postman suite and an old Entra doc

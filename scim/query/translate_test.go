@@ -358,6 +358,18 @@ func TestLogicAndValuePaths(t *testing.T) {
 		{"value path and attribute", `userName eq "a" and emails[type eq "work"]`, u, store.And{Left: a, Right: store.ValuePath{Path: emails, Inner: work}}},
 		{"entra form pr", `emails[type eq "work"].value pr`, u, store.ValuePath{Path: emails, Inner: store.And{Left: work, Right: cmpOp(emailsValue, store.OpPr, nil, false)}}},
 		{"entra form inside and", `userName eq "a" and emails[type eq "work"].value eq "a@b.c"`, u, store.And{Left: a, Right: store.ValuePath{Path: emails, Inner: store.And{Left: work, Right: cmpOp(emailsValue, store.OpEq, "a@b.c", false)}}}},
+		// The parser reads at most two comparisons between brackets;
+		// parseValueFilters parses the brackets' content on its own.
+		{"value path three terms", `emails[type eq "work" or type eq "home" or value co "@x"]`, u, store.ValuePath{Path: emails, Inner: store.Or{
+			Left: store.Or{Left: work, Right: home}, Right: cmpOp(emailsValue, store.OpCo, "@x", false)}}},
+		{"value path group", `emails[type eq "work" and (type eq "home" or value pr)]`, u, store.ValuePath{Path: emails, Inner: store.And{
+			Left: work, Right: store.Or{Left: home, Right: cmpOp(emailsValue, store.OpPr, nil, false)}}}},
+		{"value path parenthesised", `emails[(type eq "work")]`, u, store.ValuePath{Path: emails, Inner: work}},
+		{"two complex value paths", `emails[type eq "work" and not (value pr)] or emails[(type eq "home")]`, u, store.Or{
+			Left:  store.ValuePath{Path: emails, Inner: store.And{Left: work, Right: store.Not{Inner: cmpOp(emailsValue, store.OpPr, nil, false)}}},
+			Right: store.ValuePath{Path: emails, Inner: home}}},
+		{"entra form with two inner comparisons", `emails[type eq "work" and primary eq true].value eq "x"`, u, store.ValuePath{Path: emails, Inner: store.And{
+			Left: store.And{Left: work, Right: cmpOp(path("emails", "primary", true), store.OpEq, true, false)}, Right: cmpOp(emailsValue, store.OpEq, "x", false)}}},
 		{"entra roles primary", `roles[primary eq "True"].value eq "admin"`, u, store.ValuePath{Path: path("roles", "", true), Inner: store.And{
 			Left:  cmpOp(path("roles", "primary", true), store.OpEq, true, false),
 			Right: cmpOp(path("roles", "value", true), store.OpEq, "admin", false),
@@ -370,7 +382,6 @@ func TestLogicAndValuePaths(t *testing.T) {
 		{"value path dotted sub", `emails[value.x eq "x"]`, u, `"emails.value.x": a value filter names plain sub-attributes of "emails"`},
 		{"value path with sub before bracket", `emails.type[value eq "x"]`, u, `value path "emails.type": a sub-attribute may not precede the [filter]`},
 		{"value path unknown attribute", `nosuch[value eq "x"]`, u, `unknown attribute "nosuch" in filter`},
-		{"entra form with two inner comparisons", `emails[type eq "work" and primary eq true].value eq "x"`, u, `invalid filter syntax (RFC 7644 section 3.4.2.2)`},
 	})
 }
 
