@@ -221,6 +221,23 @@ func compareCreate(t *testing.T, i int, body string, d, e *httptest.ResponseReco
 	if db == eb {
 		return
 	}
+	// Where elimity's refusal carries one of its generic details,
+	// serveResourceWrite names the problem instead: the rest of the error
+	// must be elimity's.
+	var de, ee map[string]any
+	if d.Code >= 400 && json.Unmarshal(d.Body.Bytes(), &de) == nil && json.Unmarshal(e.Body.Bytes(), &ee) == nil {
+		if det, _ := ee["detail"].(string); genericDetails[det] {
+			if dd, _ := de["detail"].(string); dd == "" {
+				t.Errorf("body %d %.60s: refusal without a detail: %s", i, body, d.Body)
+			}
+			delete(de, "detail")
+			delete(ee, "detail")
+			if diff := cmp.Diff(ee, de); diff != "" {
+				t.Errorf("body %d %.60s: errors differ (-elimity +direct):\n%s", i, body, diff)
+			}
+			return
+		}
+	}
 	// A group's answer writes its member list first (resourceResponse);
 	// elimity sorts the keys. JSON objects are unordered: compare values.
 	var dv, ev any

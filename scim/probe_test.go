@@ -452,3 +452,48 @@ func TestProbeValueFilterIsAnyFilter(t *testing.T) {
 		wantError(t, f, status, doc, http.StatusBadRequest, "invalidFilter")
 	}
 }
+
+// A POST or PUT body elimity refuses got one of its generic details ("A
+// required value was missing, or the value specified was not compatible
+// ..."), which does not say which attribute is wrong; the detail now names
+// it. Status and scimType stay as they were, and nothing changes.
+func TestProbeRefusalNamesTheAttribute(t *testing.T) {
+	e := newPatchEnv(t, scim.Tenant{Name: "t"})
+	u := e.user("ada")
+	g := e.group("Staff", nil)
+	const ent = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+	for _, tc := range []struct {
+		name, method, path, body, scimType, detail string
+	}{
+		{"no schemas", http.MethodPost, "/Users", `{"userName":"x"}`, "invalidSyntax", `"schemas" must be a list of schema URNs that contains "urn:ietf:params:scim:schemas:core:2.0:User"`},
+		{"group schema on Users", http.MethodPost, "/Users", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"userName":"x"}`, "invalidSyntax", `contains "urn:ietf:params:scim:schemas:core:2.0:User"`},
+		{"not an object", http.MethodPost, "/Users", `[{"userName":"x"}]`, "invalidSyntax", "must be a JSON object"},
+		{"no userName", http.MethodPost, "/Users", `{` + probeUserSchema + `,"displayName":"x"}`, "invalidValue", "userName is required."},
+		{"userName number", http.MethodPost, "/Users", `{` + probeUserSchema + `,"userName":7}`, "invalidValue", "userName must be a string."},
+		{"active word", http.MethodPost, "/Users", `{` + probeUserSchema + `,"userName":"x","active":"maybe"}`, "invalidValue", "active must be a boolean (true or false)."},
+		{"emails string", http.MethodPost, "/Users", `{` + probeUserSchema + `,"userName":"x","emails":"x@y"}`, "invalidSyntax", "emails must be a list of objects {display: a string, primary: a boolean (true or false), type: a string, value: a string}."},
+		{"emails value number", http.MethodPost, "/Users", `{` + probeUserSchema + `,"userName":"x","emails":[{"value":1}]}`, "invalidValue", "emails must be a list of objects"},
+		{"name string", http.MethodPost, "/Users", `{` + probeUserSchema + `,"userName":"x","name":"Ada"}`, "invalidValue", "name must be an object {"},
+		{"twice", http.MethodPost, "/Users", `{` + probeUserSchema + `,"userName":"x","USERNAME":"y"}`, "invalidSyntax", `"USERNAME" and "userName" name the same attribute`},
+		{"extension not object", http.MethodPost, "/Users", `{` + probeUserSchema + `,"userName":"x","` + ent + `":"Sales"}`, "invalidSyntax", ent + " must be an object"},
+		{"manager string", http.MethodPost, "/Users", `{` + probeUserSchema + `,"userName":"x","` + ent + `":{"manager":"m"}}`, "invalidValue", ent + ":manager must be an object {"},
+		{"PUT no userName", http.MethodPut, "/Users/" + u, `{` + probeUserSchema + `,"userame":"ada"}`, "invalidValue", "userName is required."},
+		{"PUT externalId number", http.MethodPut, "/Users/" + u, `{` + probeUserSchema + `,"userName":"ada","externalId":5}`, "invalidValue", "externalId must be a string."},
+		{"group members string", http.MethodPost, "/Groups", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"g","members":"x"}`, "invalidSyntax", "members must be a list of objects"},
+		{"PUT group no displayName", http.MethodPut, "/Groups/" + g, `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"]}`, "invalidValue", "displayName is required."},
+	} {
+		status, h, doc := e.do(tc.method, tc.path, tc.body)
+		wantError(t, tc.name, status, doc, http.StatusBadRequest, tc.scimType)
+		if d, _ := doc["detail"].(string); !strings.Contains(d, tc.detail) {
+			t.Errorf("%s: detail %q, want it to contain %q", tc.name, d, tc.detail)
+		}
+		if !strings.HasPrefix(h.Get("Content-Type"), "application/scim+json") {
+			t.Errorf("%s: Content-Type %q", tc.name, h.Get("Content-Type"))
+		}
+	}
+	_, _, list := e.do(http.MethodGet, "/Users", "")
+	_, _, user := e.do(http.MethodGet, "/Users/"+u, "")
+	if list["totalResults"] != 1.0 || user["userName"] != "ada" || user["externalId"] != nil {
+		t.Errorf("a refused body changed something: %v users, user %v", list["totalResults"], user)
+	}
+}

@@ -313,6 +313,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	var reqBody []byte // for serveResourceWrite
 	if hasBody(r.Method) {
 		if !acceptableContentType(r.Header.Get("Content-Type")) {
 			writeError(w, http.StatusUnsupportedMediaType, "",
@@ -374,6 +375,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		r.ContentLength = int64(len(body))
+		reqBody = body
 	}
 
 	if r.Method == http.MethodGet && len(segs) == 1 && (segs[0] == "Users" || segs[0] == "Groups") {
@@ -392,6 +394,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			w.WriteHeader(http.StatusNotModified)
 			return
 		}
+	}
+	if v := ts.validatorFor(segs, r.Method); v != nil {
+		if status := s.serveResourceWrite(w, r2, ts.elimity, v, reqBody); status < 300 && s.changed != nil {
+			s.changed()
+		}
+		return
 	}
 	if s.changed == nil || !isWrite(r.Method) {
 		ts.elimity.ServeHTTP(w, r2)
@@ -420,6 +428,21 @@ func allowedMethods(segs []string) string {
 		return "GET, PUT, PATCH, DELETE"
 	}
 	return ""
+}
+
+// validatorFor is the body validator of a POST to /Users or /Groups or a
+// PUT of one of their resources (serveResourceWrite); nil otherwise.
+func (ts *tenantService) validatorFor(segs []string, method string) *createValidator {
+	if !(method == http.MethodPost && len(segs) == 1 || method == http.MethodPut && len(segs) == 2) {
+		return nil
+	}
+	switch segs[0] {
+	case "Users":
+		return ts.createUsers
+	case "Groups":
+		return ts.createGroups
+	}
+	return nil
 }
 
 func isWrite(method string) bool { return hasBody(method) || method == http.MethodDelete }
