@@ -19,7 +19,7 @@ var genericDetails = map[string]bool{
 	scimerrors.ScimErrorInvalidValue.Detail:  true,
 }
 
-// serveResourceWrite hands a POST or PUT of a User or Group to elimity and,
+// serveResourceWrite hands a POST, PUT or PATCH (v nil) of a User or Group to elimity and,
 // when elimity refuses the body with one of its generic details, names what
 // is wrong instead (status and scimType stay elimity's). A client that sent
 // "active": "yes" read "A required value was missing, or the value
@@ -34,7 +34,11 @@ func (s *Server) serveResourceWrite(w http.ResponseWriter, r *http.Request, h ht
 			ScimType string `json:"scimType"`
 		}
 		if json.Unmarshal(rec.buf.Bytes(), &e) == nil && genericDetails[e.Detail] {
-			if d := describeRefusal(body, v); d != "" {
+			describe := func() string { return describePatchRefusal(body) }
+			if v != nil {
+				describe = func() string { return describeRefusal(body, v) }
+			}
+			if d := describe(); d != "" {
 				writeError(w, rec.status, scimerrors.ScimType(e.ScimType), d)
 				return rec.status
 			}
@@ -167,4 +171,44 @@ func simpleType(a schema.CoreAttribute) string {
 	default:
 		return "a " + t
 	}
+}
+
+// describePatchRefusal says what is wrong with a PATCH body elimity refused
+// with a generic detail; "" if it cannot tell.
+func describePatchRefusal(body []byte) string {
+	var req map[string]any
+	if err := json.Unmarshal(body, &req); err != nil || req == nil {
+		return "The request body must be a JSON object (a PatchOp message)."
+	}
+	if list, ok := req["schemas"].([]any); !ok || !containsString(list, patchOpSchema) {
+		return fmt.Sprintf(`"schemas" must be a list that contains %q (RFC 7644 section 3.5.2).`, patchOpSchema)
+	}
+	_, rawOps, _ := lookup(req, "Operations")
+	ops, ok := rawOps.([]any)
+	if !ok || len(ops) == 0 {
+		return `"Operations" must be a non-empty list of operations (RFC 7644 section 3.5.2).`
+	}
+	for i, o := range ops {
+		op, ok := o.(map[string]any)
+		if !ok {
+			return fmt.Sprintf("operation %d must be an object {op, path, value}.", i)
+		}
+		_, name, _ := lookup(op, "op")
+		opName, _ := name.(string)
+		switch strings.ToLower(opName) {
+		case "add", "replace":
+			if _, v, _ := lookup(op, "value"); v == nil {
+				return fmt.Sprintf("operation %d (%s): a value is required.", i, opName)
+			}
+		case "remove":
+		default:
+			return fmt.Sprintf("operation %d: op must be add, replace or remove.", i)
+		}
+		if _, p, present := lookup(op, "path"); present && p != nil {
+			if _, ok := p.(string); !ok {
+				return fmt.Sprintf("operation %d (%s): path must be a string.", i, opName)
+			}
+		}
+	}
+	return "An operation names an attribute that does not exist or cannot be changed, or gives it a value of the wrong type (see /Schemas)."
 }

@@ -497,3 +497,33 @@ func TestProbeRefusalNamesTheAttribute(t *testing.T) {
 		t.Errorf("a refused body changed something: %v users, user %v", list["totalResults"], user)
 	}
 }
+
+// The same for PATCH bodies elimity refuses with a generic detail.
+func TestProbePatchRefusalSaysWhy(t *testing.T) {
+	e := newPatchEnv(t, scim.Tenant{Name: "t"})
+	u := e.user("ada")
+	g := e.group("Staff", nil)
+	_, _, before := e.do(http.MethodGet, "/Users/"+u, "")
+	for _, tc := range []struct {
+		name, path, body, scimType, detail string
+	}{
+		{"no schemas", "/Users/" + u, `{"Operations":[{"op":"replace","path":"title","value":"x"}]}`, "invalidValue", `"schemas" must be a list that contains "urn:ietf:params:scim:api:messages:2.0:PatchOp"`},
+		{"no Operations", "/Users/" + u, `{` + probePatchOp + `}`, "invalidValue", `"Operations" must be a non-empty list`},
+		{"empty Operations", "/Groups/" + g, `{` + probePatchOp + `,"Operations":[]}`, "invalidValue", `"Operations" must be a non-empty list`},
+		{"Operations object", "/Users/" + u, `{` + probePatchOp + `,"Operations":{"op":"add","path":"title","value":"x"}}`, "invalidSyntax", `"Operations" must be a non-empty list`},
+		{"bad op", "/Users/" + u, `{` + probePatchOp + `,"Operations":[{"op":"frobnicate","path":"title","value":"x"}]}`, "invalidValue", "operation 0: op must be add, replace or remove."},
+		{"no op", "/Users/" + u, `{` + probePatchOp + `,"Operations":[{"op":"add","path":"title","value":"x"},{"path":"title","value":"x"}]}`, "invalidValue", "operation 1: op must be add, replace or remove."},
+		{"add without value", "/Users/" + u, `{` + probePatchOp + `,"Operations":[{"op":"add","path":"title"}]}`, "invalidValue", "operation 0 (add): a value is required."},
+		{"wrong type", "/Users/" + u, `{` + probePatchOp + `,"Operations":[{"op":"replace","path":"active","value":"maybe"}]}`, "invalidValue", "wrong type"},
+	} {
+		status, _, doc := e.do(http.MethodPatch, tc.path, tc.body)
+		wantError(t, tc.name, status, doc, http.StatusBadRequest, tc.scimType)
+		if d, _ := doc["detail"].(string); !strings.Contains(d, tc.detail) {
+			t.Errorf("%s: detail %q, want it to contain %q", tc.name, d, tc.detail)
+		}
+	}
+	_, _, after := e.do(http.MethodGet, "/Users/"+u, "")
+	if diff := cmp.Diff(before, after); diff != "" {
+		t.Errorf("a refused PATCH changed the user (-before +after):\n%s", diff)
+	}
+}

@@ -395,7 +395,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if v := ts.validatorFor(segs, r.Method); v != nil {
+	if v := ts.validatorFor(segs, r.Method); v != nil || r.Method == http.MethodPatch && len(segs) == 2 && (segs[0] == "Users" || segs[0] == "Groups") {
 		if status := s.serveResourceWrite(w, r2, ts.elimity, v, reqBody); status < 300 && s.changed != nil {
 			s.changed()
 		}
