@@ -10,6 +10,9 @@ import (
 
 	scimerrors "github.com/elimity-com/scim/errors"
 	"github.com/elimity-com/scim/schema"
+	"github.com/scim2/filter-parser/v2"
+
+	"github.com/scimbridge/scimbridge/scim/patch"
 )
 
 // elimity's details for a refused resource body: the RFC's descriptions of
@@ -17,15 +20,21 @@ import (
 var genericDetails = map[string]bool{
 	scimerrors.ScimErrorInvalidSyntax.Detail: true,
 	scimerrors.ScimErrorInvalidValue.Detail:  true,
+	scimerrors.ScimErrorInvalidPath.Detail:   true,
 }
 
-// serveResourceWrite hands a POST, PUT or PATCH (v nil) of a User or Group to elimity and,
-// when elimity refuses the body with one of its generic details, names what
-// is wrong instead (status and scimType stay elimity's). A client that sent
-// "active": "yes" read "A required value was missing, or the value
-// specified was not compatible with the operation or attribute type, or
-// resource schema." and had to guess which of its attributes was meant.
-func (s *Server) serveResourceWrite(w http.ResponseWriter, r *http.Request, h http.Handler, v *createValidator, body []byte) int {
+// serveResourceWrite hands a POST, PUT or PATCH of a User or Group to
+// elimity and, when elimity refuses the body with one of its generic
+// details, names what is wrong instead. A client that sent "active": "yes"
+// read "A required value was missing, or the value specified was not
+// compatible with the operation or attribute type, or resource schema." and
+// had to guess which of its attributes was meant. describe gets elimity's
+// scimType and returns the detail ("" when it cannot tell) and the scimType
+// to answer with (elimity's, except a PATCH of a readOnly attribute, which
+// RFC 7644 section 3.5.2 answers with mutability where elimity said
+// invalidPath).
+func (s *Server) serveResourceWrite(w http.ResponseWriter, r *http.Request, h http.Handler,
+	describe func(scimType scimerrors.ScimType) (string, scimerrors.ScimType)) int {
 	rec := &bufferedWriter{header: http.Header{}}
 	h.ServeHTTP(rec, r)
 	if rec.status == http.StatusBadRequest {
@@ -34,12 +43,8 @@ func (s *Server) serveResourceWrite(w http.ResponseWriter, r *http.Request, h ht
 			ScimType string `json:"scimType"`
 		}
 		if json.Unmarshal(rec.buf.Bytes(), &e) == nil && genericDetails[e.Detail] {
-			describe := func() string { return describePatchRefusal(body) }
-			if v != nil {
-				describe = func() string { return describeRefusal(body, v) }
-			}
-			if d := describe(); d != "" {
-				writeError(w, rec.status, scimerrors.ScimType(e.ScimType), d)
+			if d, t := describe(scimerrors.ScimType(e.ScimType)); d != "" {
+				writeError(w, rec.status, t, d)
 				return rec.status
 			}
 		}
@@ -175,40 +180,88 @@ func simpleType(a schema.CoreAttribute) string {
 
 // describePatchRefusal says what is wrong with a PATCH body elimity refused
 // with a generic detail; "" if it cannot tell.
-func describePatchRefusal(body []byte) string {
+func describePatchRefusal(body []byte, sch patch.Schema, scimType scimerrors.ScimType) (string, scimerrors.ScimType) {
 	var req map[string]any
 	if err := json.Unmarshal(body, &req); err != nil || req == nil {
-		return "The request body must be a JSON object (a PatchOp message)."
+		return "The request body must be a JSON object (a PatchOp message).", scimType
 	}
 	if list, ok := req["schemas"].([]any); !ok || !containsString(list, patchOpSchema) {
-		return fmt.Sprintf(`"schemas" must be a list that contains %q (RFC 7644 section 3.5.2).`, patchOpSchema)
+		return fmt.Sprintf(`"schemas" must be a list that contains %q (RFC 7644 section 3.5.2).`, patchOpSchema), scimType
 	}
 	_, rawOps, _ := lookup(req, "Operations")
 	ops, ok := rawOps.([]any)
 	if !ok || len(ops) == 0 {
-		return `"Operations" must be a non-empty list of operations (RFC 7644 section 3.5.2).`
+		return `"Operations" must be a non-empty list of operations (RFC 7644 section 3.5.2).`, scimType
 	}
 	for i, o := range ops {
 		op, ok := o.(map[string]any)
 		if !ok {
-			return fmt.Sprintf("operation %d must be an object {op, path, value}.", i)
+			return fmt.Sprintf("operation %d must be an object {op, path, value}.", i), scimType
 		}
 		_, name, _ := lookup(op, "op")
 		opName, _ := name.(string)
 		switch strings.ToLower(opName) {
 		case "add", "replace":
 			if _, v, _ := lookup(op, "value"); v == nil {
-				return fmt.Sprintf("operation %d (%s): a value is required.", i, opName)
+				return fmt.Sprintf("operation %d (%s): a value is required.", i, opName), scimType
 			}
 		case "remove":
 		default:
-			return fmt.Sprintf("operation %d: op must be add, replace or remove.", i)
+			return fmt.Sprintf("operation %d: op must be add, replace or remove.", i), scimType
 		}
-		if _, p, present := lookup(op, "path"); present && p != nil {
-			if _, ok := p.(string); !ok {
-				return fmt.Sprintf("operation %d (%s): path must be a string.", i, opName)
-			}
+		_, p, present := lookup(op, "path")
+		if !present || p == nil {
+			continue
+		}
+		path, ok := p.(string)
+		if !ok {
+			return fmt.Sprintf("operation %d (%s): path must be a string.", i, opName), scimType
+		}
+		if d, t := describePath(path, sch); d != "" {
+			return fmt.Sprintf("operation %d (%s %q): %s", i, opName, path, d), t
 		}
 	}
-	return "An operation names an attribute that does not exist or cannot be changed, or gives it a value of the wrong type (see /Schemas)."
+	if scimType == scimerrors.ScimTypeInvalidPath {
+		return "", scimType
+	}
+	return "An operation names an attribute that does not exist or cannot be changed, or gives it a value of the wrong type (see /Schemas).", scimType
+}
+
+// readOnlyCommon are the readOnly attributes every resource has (RFC 7643
+// section 3.1) besides its schema's.
+var readOnlyCommon = map[string]bool{"id": true, "meta": true, "schemas": true}
+
+// describePath says what is wrong with a PATCH path: not a path at all, an
+// attribute no schema of the resource has, or a readOnly one.
+func describePath(path string, sch patch.Schema) (string, scimerrors.ScimType) {
+	p, err := filter.ParsePath([]byte(path))
+	if err != nil {
+		return "not a valid attribute path (RFC 7644 section 3.5.2).", scimerrors.ScimTypeInvalidPath
+	}
+	s := sch.Core
+	if p.AttributePath.URIPrefix != nil {
+		uri := *p.AttributePath.URIPrefix
+		found := strings.EqualFold(uri, sch.Core.ID)
+		for _, e := range sch.Extensions {
+			if strings.EqualFold(uri, e.ID) {
+				s, found = e, true
+			}
+		}
+		if !found {
+			return fmt.Sprintf("%q is not a schema of this resource type (see /ResourceTypes).", uri), scimerrors.ScimTypeInvalidPath
+		}
+	}
+	name := p.AttributePath.AttributeName
+	if readOnlyCommon[strings.ToLower(name)] {
+		return fmt.Sprintf("%s is readOnly (RFC 7643 section 3.1).", name), scimerrors.ScimTypeMutability
+	}
+	if strings.EqualFold(name, attrExternalID) {
+		return "", ""
+	}
+	for _, a := range s.Attributes {
+		if strings.EqualFold(a.Name(), name) {
+			return "", ""
+		}
+	}
+	return fmt.Sprintf("%q is not an attribute of %s (see /Schemas).", name, s.ID), scimerrors.ScimTypeInvalidPath
 }

@@ -515,6 +515,15 @@ func TestProbePatchRefusalSaysWhy(t *testing.T) {
 		{"no op", "/Users/" + u, `{` + probePatchOp + `,"Operations":[{"op":"add","path":"title","value":"x"},{"path":"title","value":"x"}]}`, "invalidValue", "operation 1: op must be add, replace or remove."},
 		{"add without value", "/Users/" + u, `{` + probePatchOp + `,"Operations":[{"op":"add","path":"title"}]}`, "invalidValue", "operation 0 (add): a value is required."},
 		{"wrong type", "/Users/" + u, `{` + probePatchOp + `,"Operations":[{"op":"replace","path":"active","value":"maybe"}]}`, "invalidValue", "wrong type"},
+		// RFC 7644 section 3.5.2: an operation incompatible with an
+		// attribute's mutability is answered with mutability (elimity said
+		// invalidPath, "The "path" attribute was invalid or malformed.").
+		{"path id", "/Users/" + u, `{` + probePatchOp + `,"Operations":[{"op":"replace","path":"title","value":"x"},{"op":"replace","path":"id","value":"other"}]}`, "mutability", `operation 1 (replace "id"): id is readOnly`},
+		{"path meta", "/Groups/" + g, `{` + probePatchOp + `,"Operations":[{"op":"replace","path":"meta.created","value":"2020-01-01T00:00:00Z"}]}`, "mutability", "meta is readOnly"},
+		{"unknown attribute", "/Users/" + u, `{` + probePatchOp + `,"Operations":[{"op":"add","path":"bogus","value":"x"}]}`, "invalidPath", `operation 0 (add "bogus"): "bogus" is not an attribute of urn:ietf:params:scim:schemas:core:2.0:User`},
+		{"unknown schema", "/Users/" + u, `{` + probePatchOp + `,"Operations":[{"op":"add","path":"urn:example:ext:2.0:User:x","value":"x"}]}`, "invalidPath", `"urn:example:ext:2.0:User" is not a schema of this resource type`},
+		{"broken path", "/Users/" + u, `{` + probePatchOp + `,"Operations":[{"op":"replace","path":"emails[type eq","value":"x"}]}`, "invalidPath", "not a valid attribute path"},
+		{"group attribute on a user", "/Users/" + u, `{` + probePatchOp + `,"Operations":[{"op":"add","path":"members","value":[{"value":"` + g + `"}]}]}`, "invalidPath", `"members" is not an attribute`},
 	} {
 		status, _, doc := e.do(http.MethodPatch, tc.path, tc.body)
 		wantError(t, tc.name, status, doc, http.StatusBadRequest, tc.scimType)

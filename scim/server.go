@@ -395,8 +395,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if v := ts.validatorFor(segs, r.Method); v != nil || r.Method == http.MethodPatch && len(segs) == 2 && (segs[0] == "Users" || segs[0] == "Groups") {
-		if status := s.serveResourceWrite(w, r2, ts.elimity, v, reqBody); status < 300 && s.changed != nil {
+	if describe := ts.describerFor(segs, r.Method, reqBody); describe != nil {
+		if status := s.serveResourceWrite(w, r2, ts.elimity, describe); status < 300 && s.changed != nil {
 			s.changed()
 		}
 		return
@@ -430,17 +430,22 @@ func allowedMethods(segs []string) string {
 	return ""
 }
 
-// validatorFor is the body validator of a POST to /Users or /Groups or a
-// PUT of one of their resources (serveResourceWrite); nil otherwise.
-func (ts *tenantService) validatorFor(segs []string, method string) *createValidator {
-	if !(method == http.MethodPost && len(segs) == 1 || method == http.MethodPut && len(segs) == 2) {
+// describerFor explains elimity's refusal of a POST to /Users or /Groups,
+// or a PUT or PATCH of one of their resources (serveResourceWrite); nil for
+// other requests.
+func (ts *tenantService) describerFor(segs []string, method string, body []byte) func(scimerrors.ScimType) (string, scimerrors.ScimType) {
+	if segs[0] != "Users" && segs[0] != "Groups" {
 		return nil
 	}
-	switch segs[0] {
-	case "Users":
-		return ts.createUsers
-	case "Groups":
-		return ts.createGroups
+	v, sch := ts.createUsers, ts.users.patch
+	if segs[0] == "Groups" {
+		v, sch = ts.createGroups, ts.groups.patch
+	}
+	switch {
+	case method == http.MethodPost && len(segs) == 1, method == http.MethodPut && len(segs) == 2:
+		return func(t scimerrors.ScimType) (string, scimerrors.ScimType) { return describeRefusal(body, v), t }
+	case method == http.MethodPatch && len(segs) == 2:
+		return func(t scimerrors.ScimType) (string, scimerrors.ScimType) { return describePatchRefusal(body, sch, t) }
 	}
 	return nil
 }
