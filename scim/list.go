@@ -26,6 +26,18 @@ import (
 // q is the request's query string, already parsed (and found valid) by
 // ServeHTTP.
 func (s *Server) serveList(w http.ResponseWriter, r *http.Request, q url.Values, ts *tenantService, endpoint string) {
+	// One of two filters (or counts) would be dropped silently, and an
+	// IdP's exists-check could then match the wrong account.
+	for _, p := range []string{"filter", "count", "startIndex"} {
+		if len(q[p]) > 1 {
+			t := scimerrors.ScimTypeInvalidValue
+			if p == "filter" {
+				t = scimerrors.ScimTypeInvalidFilter
+			}
+			writeError(w, http.StatusBadRequest, t, p+" is given more than once.")
+			return
+		}
+	}
 	count, err := intParam(q.Get("count"), s.maxPage)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, scimerrors.ScimTypeInvalidValue, "count must be an integer.")

@@ -536,3 +536,23 @@ func TestProbePatchRefusalSaysWhy(t *testing.T) {
 		t.Errorf("a refused PATCH changed the user (-before +after):\n%s", diff)
 	}
 }
+
+// A list read with filter, count or startIndex given twice used the first
+// and dropped the other silently: an exists-check could match the wrong
+// account. It is refused.
+func TestProbeRepeatedListParameters(t *testing.T) {
+	e := newPatchEnv(t, scim.Tenant{Name: "t"})
+	e.user("ada")
+	for _, tc := range []struct{ query, scimType string }{
+		{"filter=" + url.QueryEscape(`userName eq "ada"`) + "&filter=" + url.QueryEscape(`userName eq "bob"`), "invalidFilter"},
+		{"count=1&count=2", "invalidValue"},
+		{"startIndex=1&startIndex=2", "invalidValue"},
+	} {
+		status, _, doc := e.do(http.MethodGet, "/Users?"+tc.query, "")
+		wantError(t, tc.query, status, doc, http.StatusBadRequest, tc.scimType)
+	}
+	status, _, doc := e.do(http.MethodGet, "/Users?filter="+url.QueryEscape(`userName eq "ada"`)+"&aadOptscim062020&count=1&startIndex=1", "")
+	if status != http.StatusOK || doc["totalResults"] != 1.0 {
+		t.Errorf("single parameters with an unknown one: %d %v", status, doc)
+	}
+}
