@@ -556,3 +556,36 @@ func TestProbeRepeatedListParameters(t *testing.T) {
 		t.Errorf("single parameters with an unknown one: %d %v", status, doc)
 	}
 }
+
+// If-None-Match on PUT, PATCH or DELETE (RFC 9110 section 13.1.2): "*" or
+// the current version is 412 and changes nothing (it was ignored); another
+// version lets the write through.
+func TestProbeIfNoneMatchOnWrites(t *testing.T) {
+	e := newPatchEnv(t, scim.Tenant{Name: "t"})
+	u := e.user("ada")
+	g := e.group("Staff", nil)
+	_, h, _ := e.do(http.MethodGet, "/Users/"+u, "")
+	cur := h.Get("Etag")
+	for _, tc := range []struct{ method, path, body, inm string }{
+		{http.MethodPatch, "/Users/" + u, `{` + probePatchOp + `,"Operations":[{"op":"replace","path":"title","value":"x"}]}`, "*"},
+		{http.MethodPatch, "/Users/" + u, `{` + probePatchOp + `,"Operations":[{"op":"replace","path":"title","value":"x"}]}`, cur},
+		{http.MethodPut, "/Users/" + u, `{` + probeUserSchema + `,"userName":"ada","title":"x"}`, `W/"7", ` + cur},
+		{http.MethodDelete, "/Users/" + u, "", "*"},
+		{http.MethodPatch, "/Groups/" + g, `{` + probePatchOp + `,"Operations":[{"op":"replace","path":"displayName","value":"x"}]}`, "*"},
+	} {
+		status, _, doc := e.do(tc.method, tc.path, tc.body, "If-None-Match", tc.inm)
+		wantError(t, tc.method+" If-None-Match "+tc.inm, status, doc, http.StatusPreconditionFailed, "")
+	}
+	_, h, user := e.do(http.MethodGet, "/Users/"+u, "")
+	if h.Get("Etag") != cur || user["title"] != nil {
+		t.Errorf("a refused write changed the user: ETag %s, %v", h.Get("Etag"), user)
+	}
+	status, _, doc := e.do(http.MethodPatch, "/Users/"+u, `{`+probePatchOp+`,"Operations":[{"op":"replace","path":"title","value":"x"}]}`, "If-None-Match", `W/"999"`)
+	if status != http.StatusOK || doc["title"] != "x" {
+		t.Errorf("PATCH with a stale If-None-Match: %d %v", status, doc)
+	}
+	status, _, _ = e.do(http.MethodDelete, "/Users/nope", "", "If-None-Match", "*")
+	if status != http.StatusNotFound {
+		t.Errorf("DELETE unknown id with If-None-Match: %d, want 404", status)
+	}
+}
