@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"log/slog"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -63,4 +64,16 @@ func TestLockedWriterDefersAccessLines(t *testing.T) {
 			t.Fatalf("a later flush wrote something again: %q", got[len(got)-10:])
 		}
 	})
+}
+
+// The listeners bound the whole request, not only its headers: a caller
+// trickling a body cannot hold a connection for ever.
+func TestHTTPServerTimeouts(t *testing.T) {
+	srv := newHTTPServer(nil, slog.New(slog.DiscardHandler))
+	if srv.ReadHeaderTimeout <= 0 || srv.ReadTimeout < srv.ReadHeaderTimeout || srv.IdleTimeout <= 0 {
+		t.Fatalf("timeouts: header %v, read %v, idle %v", srv.ReadHeaderTimeout, srv.ReadTimeout, srv.IdleTimeout)
+	}
+	if srv.ReadTimeout > 5*time.Minute {
+		t.Fatalf("read timeout %v lets a slow body hold a connection too long", srv.ReadTimeout)
+	}
 }

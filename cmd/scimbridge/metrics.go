@@ -89,7 +89,7 @@ func serveMetrics(cfg *config.Config, r *mux.Router, reg *prometheus.Registry, l
 	}
 	mr := http.NewServeMux()
 	mr.Handle("GET /metrics", h)
-	srv := &http.Server{Handler: mr, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	srv := newHTTPServer(mr, log)
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("metrics listener", "err", err)

@@ -303,7 +303,7 @@ func serve(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, re
 		Tenants: tenantNames(cfg), Trace: cfg.Trace.Enabled, MaxBodyBytes: cfg.Trace.MaxBodyBytes,
 		Access: logOut, AccessLevel: cfg.SlogLevel(),
 	})
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	srv := newHTTPServer(handler, log)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	log.Info("scimbridge listening", "addr", ln.Addr().String(), "tenants", len(cfg.Tenants))
@@ -348,4 +348,23 @@ func scimFirst(scimH, rest http.Handler) http.Handler {
 		}
 		rest.ServeHTTP(w, r)
 	})
+}
+
+// Limits of the listeners: a client must send its headers within
+// readHeaderTimeout and its whole request (a SCIM body is at most 1 MiB)
+// within readTimeout, so a caller trickling a body cannot hold a connection
+// and its goroutine for ever; idle keep-alive connections close after
+// idleTimeout.
+const (
+	readHeaderTimeout = 10 * time.Second
+	readTimeout       = 60 * time.Second
+	idleTimeout       = 2 * time.Minute
+)
+
+// newHTTPServer is the http.Server of the SCIM/API and metrics listeners.
+func newHTTPServer(h http.Handler, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler: h, ReadHeaderTimeout: readHeaderTimeout, ReadTimeout: readTimeout, IdleTimeout: idleTimeout,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
 }
