@@ -307,7 +307,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			"Bulk operations are not supported (ServiceProviderConfig bulk.supported is false, RFC 7644 section 3.7).")
 		return
 	}
-	if allow := allowedMethods(segs); allow != "" && !strings.Contains(", "+allow+", ", ", "+r.Method+", ") {
+	if allow := allowedMethods(segs); allow != "" && !methodAllowed(allow, r.Method) {
 		w.Header().Set("Allow", allow)
 		writeError(w, http.StatusMethodNotAllowed, "", fmt.Sprintf("%s is not allowed here; allowed: %s.", r.Method, allow))
 		return
@@ -444,6 +444,17 @@ func allowedMethods(segs []string) string {
 		return "GET, PUT, PATCH, DELETE"
 	}
 	return ""
+}
+
+// methodAllowed reports whether method is in allow (an Allow header value),
+// without building strings on every request.
+func methodAllowed(allow, method string) bool {
+	for m := range strings.SplitSeq(allow, ", ") {
+		if m == method {
+			return true
+		}
+	}
+	return false
 }
 
 // describerFor explains elimity's refusal of a POST to /Users or /Groups,
