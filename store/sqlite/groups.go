@@ -490,10 +490,14 @@ func (d *DB) DeleteGroup(ctx context.Context, tenant, id string) error {
 
 // touchGroup records that a group's member list changed outside
 // UpdateGroup: new version, new lastModified, and a job.
-func (d *DB) touchGroup(ctx context.Context, tx querier, tenant, id string, now time.Time) error {
+func (d *DB) touchGroup(ctx context.Context, tx *wtx, tenant, id string, now time.Time) error {
 	d.wr.members.invalidate()
-	if _, err := tx.ExecContext(ctx, `UPDATE groups SET version = version + 1, updated_at = ?1
-		WHERE tenant = ?2 AND id = ?3 AND deleted_at IS NULL`, nanos(now), tenant, id); err != nil {
+	// A version bump changes no user's groups attribute (lookupcache.go).
+	if err := tx.keepUsers(func() error {
+		_, err := tx.ExecContext(ctx, `UPDATE groups SET version = version + 1, updated_at = ?1
+			WHERE tenant = ?2 AND id = ?3 AND deleted_at IS NULL`, nanos(now), tenant, id)
+		return err
+	}); err != nil {
 		return fmt.Errorf("touch group %q: %w", id, err)
 	}
 	return d.enqueue(ctx, tx, tenant, store.KindGroup, id, now)
@@ -548,8 +552,13 @@ func (d *DB) PatchGroupMembers(ctx context.Context, tenant, id string, check fun
 		var added []store.Member
 		if len(toAdd) > 0 || len(gone) > 0 {
 			now := d.utcNow()
-			if _, err := tx.ExecContext(ctx, `UPDATE groups SET version = version + 1, updated_at = ?1 WHERE seq = ?2`,
-				nanos(now), cur.seq); err != nil {
+			// The version bump changes no user's groups attribute; the
+			// members added and removed are named below (lookupcache.go).
+			if err := tx.keepUsers(func() error {
+				_, err := tx.ExecContext(ctx, `UPDATE groups SET version = version + 1, updated_at = ?1 WHERE seq = ?2`,
+					nanos(now), cur.seq)
+				return err
+			}); err != nil {
 				return fmt.Errorf("touch group: %w", err)
 			}
 			var users, groups []string
@@ -569,6 +578,7 @@ func (d *DB) PatchGroupMembers(ctx context.Context, tenant, id string, check fun
 					users = append(users, m.Value)
 				}
 			}
+			tx.usersChanged(users...)
 			if err := d.enqueueUsers(ctx, tx, tenant, users, groups, now); err != nil {
 				return err
 			}

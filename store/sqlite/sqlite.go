@@ -52,6 +52,10 @@ type Options struct {
 	// reconcile (which reads every user, not the outbox) brings it in
 	// step. EnqueueJob still enqueues for them.
 	NoOutbox []string
+	// LookupCacheBytes bounds the lookup cache (lookupcache.go), which
+	// answers repeated `userName eq` lookups without SQLite: 0 means
+	// defaultLookupCacheBytes (32 MiB), a negative value turns it off.
+	LookupCacheBytes int
 }
 
 // DB is a store.Store on one SQLite file.
@@ -63,6 +67,7 @@ type DB struct {
 	now func() time.Time
 	// noOutbox is Options.NoOutbox as a set; read-only after Open.
 	noOutbox map[string]bool
+	users    *userCache // lookups by userName; nil when off
 }
 
 // readerConns is the size of the read pool; WAL lets readers run alongside
@@ -136,7 +141,20 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		}
 		noOutbox[t] = true
 	}
-	return &DB{w: w, wr: newWriter(conn, cp.notify), r: r, cp: cp, now: now, noOutbox: noOutbox}, nil
+	cacheBytes := opts.LookupCacheBytes
+	if cacheBytes == 0 {
+		cacheBytes = defaultLookupCacheBytes
+	}
+	users := newUserCache(cacheBytes)
+	wr, err := newWriter(ctx, conn, cp.notify, users)
+	if err != nil {
+		_ = conn.Close()
+		_ = cp.close()
+		_ = r.Close()
+		_ = w.Close()
+		return nil, fmt.Errorf("open sqlite store %q: %w", path, err)
+	}
+	return &DB{w: w, wr: wr, r: r, cp: cp, now: now, noOutbox: noOutbox, users: users}, nil
 }
 
 // Close stops accepting writes (they return ErrClosed), waits until every

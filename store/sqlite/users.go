@@ -418,12 +418,33 @@ func (d *DB) GetUser(ctx context.Context, tenant, id string) (store.User, error)
 
 // ListUsers returns one page of live users in creation order and the total.
 func (d *DB) ListUsers(ctx context.Context, tenant string, q store.Query) ([]store.User, int, error) {
+	key, cacheable := "", false
+	if d.users != nil {
+		key, cacheable = lookupKey(tenant, q)
+	}
+	var epoch uint64
+	if cacheable {
+		if err := ctx.Err(); err != nil {
+			return nil, 0, err
+		}
+		if r, ok := d.users.get(key); ok {
+			u, err := r.decoded()
+			if err != nil {
+				return nil, 0, fmt.Errorf("list users of tenant %q: %w", tenant, err)
+			}
+			return []store.User{u}, 1, nil
+		}
+		epoch = d.users.epoch.Load() // before the statement (lookupcache.go)
+	}
 	var rows []userRow
 	total, err := d.list(ctx, usersTable, tenant, q, userReadCols, func(s scanner) error {
 		r, err := scanUserRead(s)
 		rows = append(rows, r)
 		return err
 	})
+	if cacheable && err == nil && len(rows) == 1 {
+		d.users.put(epoch, key, rows[0])
+	}
 	var users []store.User
 	if err == nil && len(rows) > 0 {
 		users = make([]store.User, len(rows))
@@ -535,7 +556,7 @@ func (d *DB) DeleteUser(ctx context.Context, tenant, id string) error {
 
 // removeMember deletes every membership of member (as a member of other
 // groups) and bumps and enqueues the groups concerned.
-func (d *DB) removeMember(ctx context.Context, tx querier, tenant, member string, now time.Time) error {
+func (d *DB) removeMember(ctx context.Context, tx *wtx, tenant, member string, now time.Time) error {
 	d.wr.members.invalidate()
 	groups, err := func() ([]string, error) {
 		rows, err := tx.QueryContext(ctx, `DELETE FROM members WHERE member_id = ?1 RETURNING group_id`, member)

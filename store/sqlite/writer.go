@@ -8,6 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/mattn/go-sqlite3"
+
 	"github.com/scimbridge/scimbridge/store"
 )
 
@@ -85,6 +87,10 @@ func (r *request) safeRun(tx *wtx) (err error) {
 // driver's statement cache (_stmt_cache_size).
 type wtx struct {
 	conn *sql.Conn
+	// changed collects, through the update hook (rowChanged), what the
+	// running batch changed for the lookup cache; keep > 0 inside keepUsers.
+	changed changeSet
+	keep    int
 }
 
 var _ querier = (*wtx)(nil)
@@ -119,6 +125,7 @@ type writer struct {
 	commits atomic.Int64  // committed batches, for tests
 
 	members memberCache // see PatchGroupMembers
+	users   *userCache  // the lookup cache (lookupcache.go); nil when off
 }
 
 // memberCache keeps the member lists of the last few groups
@@ -203,15 +210,40 @@ func (c *memberCache) put(group string, version int64, gen uint64, members []sto
 	c.entries[group] = cachedMembers{version: version, gen: gen, members: members}
 }
 
-func newWriter(conn *sql.Conn, committed func()) *writer {
+func newWriter(ctx context.Context, conn *sql.Conn, committed func(), users *userCache) (*writer, error) {
 	w := &writer{
 		tx:        wtx{conn: conn},
 		reqs:      make(chan *request, queueLen),
 		committed: committed,
 		stopped:   make(chan struct{}),
+		users:     users,
+	}
+	if users != nil {
+		err := conn.Raw(func(dc any) error {
+			c, ok := dc.(*sqlite3.SQLiteConn)
+			if !ok {
+				return fmt.Errorf("writer connection is a %T, not an SQLite connection", dc)
+			}
+			c.RegisterUpdateHook(w.tx.rowChanged)
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("install the lookup cache's update hook: %w", err)
+		}
 	}
 	go w.loop()
-	return w
+	return w, nil
+}
+
+// publish drops from the lookup cache what the batch changed. It runs
+// after the batch ended (committed, rolled back or broken) and before
+// anyone of it is answered.
+func (w *writer) publish() {
+	c := &w.tx.changed
+	if w.users != nil && !c.empty() {
+		w.users.drop(c.seqs, c.ids, c.all)
+	}
+	c.reset()
 }
 
 // do submits run and waits for its result: run's own error, or the error
@@ -376,6 +408,7 @@ func (w *writer) runBatch(batch []*request, open bool) (left []*request, _ bool)
 	if !wrote {
 		// Every request failed or none ran: nothing to make durable.
 		_ = w.exec("ROLLBACK")
+		w.publish()
 		for _, r := range ran {
 			r.done <- r.err
 		}
@@ -384,6 +417,7 @@ func (w *writer) runBatch(batch []*request, open bool) (left []*request, _ bool)
 	if err := w.exec("COMMIT"); err != nil {
 		w.members.invalidate()
 		_ = w.exec("ROLLBACK") // in case COMMIT left the transaction open
+		w.publish()
 		err = fmt.Errorf("commit: %w", err)
 		for _, r := range ran {
 			r.done <- err
@@ -391,6 +425,7 @@ func (w *writer) runBatch(batch []*request, open bool) (left []*request, _ bool)
 		return nil, open
 	}
 	w.commits.Add(1)
+	w.publish()
 	w.committed()
 	for _, r := range ran {
 		r.done <- r.err
@@ -402,6 +437,7 @@ func (w *writer) runBatch(batch []*request, open bool) (left []*request, _ bool)
 func (w *writer) abort(ran []*request, cause error) {
 	w.members.invalidate()
 	_ = w.exec("ROLLBACK")
+	w.publish()
 	err := fmt.Errorf("write batch aborted: %w", cause)
 	for _, r := range ran {
 		if r.err == nil {

@@ -1,0 +1,240 @@
+package sqlite
+
+import (
+	"slices"
+	"sync"
+	"sync/atomic"
+
+	"github.com/scimbridge/scimbridge/store"
+)
+
+// Lookup cache.
+//
+// Every IdP reads users by `userName eq "x"` (before a create, on every
+// provisioning cycle of Entra ID, after a PUT of PingOne), and on 100k
+// users that read cost more than the HTTP exchange around it: the SQLite
+// statement and database/sql around it took ~30% of the server's CPU per
+// lookup (BENCHMARKS.md). The users rows such lookups found are kept here,
+// keyed by tenant and folded userName, exactly as the statement returned
+// them (the user with its groups, attributes still encoded), so a hit
+// answers what the statement would have answered.
+//
+// Coherence. Only the writer changes the database (one process owns the
+// file; reconcile runs in another process write links, runs and results,
+// never users, groups or memberships). An SQLite update hook on the writer
+// connection sees every row it inserts, updates or deletes: a users row
+// drops the entry of that row (its seq); any groups row drops every entry,
+// since a rename or delete changes the groups attribute of all its members;
+// the few writes known to change no user's groups attribute but named ones
+// (PatchGroupMembers, the version bump of touchGroup) say so (wtx.keepUsers)
+// and name those users (wtx.usersChanged). Membership rows (a WITHOUT ROWID
+// table the hook does not see) only change in those writes and in writes of
+// groups rows. The writer drops what a batch changed after its COMMIT (or
+// failure) and before it answers anyone, so a lookup that starts after a
+// write was answered never sees the old row. An entry is only added if
+// nothing at all was dropped between the start of the statement that read
+// it and the add (epoch), so a row read before a commit cannot be added
+// after that commit's drop.
+
+// defaultLookupCacheBytes is the lookup cache's size when Options leave it
+// zero: about 30,000 typical users, well within the 200 MB the process may
+// use at 100k users.
+const defaultLookupCacheBytes = 32 << 20
+
+// cachedUserOverhead approximates the bytes an entry costs beyond its
+// strings: the entry, three map slots, the user struct, group refs.
+const cachedUserOverhead = 400
+
+type userCache struct {
+	max   int           // bytes
+	epoch atomic.Uint64 // +1 under mu on every drop
+
+	mu    sync.RWMutex
+	bytes int
+	byKey map[string]*cachedUser // lookupKey(tenant, fold(userName))
+	bySeq map[int64]*cachedUser
+	byID  map[string]*cachedUser
+}
+
+type cachedUser struct {
+	key  string
+	row  userRow // never modified
+	size int
+}
+
+func newUserCache(maxBytes int) *userCache {
+	if maxBytes <= 0 {
+		return nil
+	}
+	return &userCache{
+		max:   maxBytes,
+		byKey: map[string]*cachedUser{},
+		bySeq: map[int64]*cachedUser{},
+		byID:  map[string]*cachedUser{},
+	}
+}
+
+// lookupKey returns the cache key of q if q is a lookup the cache answers:
+// the first page (offset 0, at least one row) of exactly `userName eq
+// "string"`, case-insensitive, as the IdPs send it. Anything else is read
+// from the database.
+func lookupKey(tenant string, q store.Query) (string, bool) {
+	if q.Offset != 0 || q.Limit < 1 {
+		return "", false
+	}
+	var c store.Compare
+	switch f := q.Filter.(type) {
+	case store.Compare:
+		c = f
+	case *store.Compare:
+		if f == nil {
+			return "", false
+		}
+		c = *f
+	default:
+		return "", false
+	}
+	v, ok := c.Value.(string)
+	if !ok || c.Op != store.OpEq || c.CaseExact || c.Path.Sub != "" || c.Path.MultiValued {
+		return "", false
+	}
+	b := &sqlBuilder{t: usersTable}
+	if b.special(b.normalize(c.Path)) != "userName" {
+		return "", false
+	}
+	return tenant + "\x00" + fold(v), true
+}
+
+// get returns the cached row for key; its Groups are the caller's own.
+func (c *userCache) get(key string) (userRow, bool) {
+	c.mu.RLock()
+	e, ok := c.byKey[key]
+	c.mu.RUnlock()
+	if !ok {
+		return userRow{}, false
+	}
+	r := e.row
+	r.u.Groups = slices.Clone(r.u.Groups)
+	return r, true
+}
+
+// put adds r under key, unless something was dropped since epoch was read
+// (before the statement that read r started); r must not be modified
+// afterwards.
+func (c *userCache) put(epoch uint64, key string, r userRow) {
+	size := cachedUserOverhead + len(key) + len(r.attrs) + len(r.u.ID) + len(r.u.Tenant) +
+		len(r.u.UserName) + len(r.u.ExternalID)
+	for _, g := range r.u.Groups {
+		size += 32 + len(g.ID) + len(g.DisplayName)
+	}
+	if size > c.max/16 {
+		return // a giant row would evict a crowd of ordinary ones
+	}
+	r.u.Groups = slices.Clone(r.u.Groups) // the caller keeps the slice it got
+
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.epoch.Load() != epoch {
+		return
+	}
+	if old, ok := c.byKey[key]; ok {
+		c.remove(old)
+	}
+	for c.bytes+size > c.max {
+		for _, e := range c.byKey { // any one goes
+			c.remove(e)
+			break
+		}
+	}
+	e := &cachedUser{key: key, row: r, size: size}
+	c.byKey[key] = e
+	c.bySeq[r.seq] = e
+	c.byID[r.u.ID] = e
+	c.bytes += size
+}
+
+func (c *userCache) remove(e *cachedUser) {
+	delete(c.byKey, e.key)
+	if c.bySeq[e.row.seq] == e {
+		delete(c.bySeq, e.row.seq)
+	}
+	if c.byID[e.row.u.ID] == e {
+		delete(c.byID, e.row.u.ID)
+	}
+	c.bytes -= e.size
+}
+
+// drop removes the entries of the users rows seqs and the users ids, or
+// every entry with all, and starts a new epoch.
+func (c *userCache) drop(seqs []int64, ids []string, all bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.epoch.Add(1)
+	if all {
+		clear(c.byKey)
+		clear(c.bySeq)
+		clear(c.byID)
+		c.bytes = 0
+		return
+	}
+	for _, s := range seqs {
+		if e, ok := c.bySeq[s]; ok {
+			c.remove(e)
+		}
+	}
+	for _, id := range ids {
+		if e, ok := c.byID[id]; ok {
+			c.remove(e)
+		}
+	}
+}
+
+// len returns the number of entries, for tests.
+func (c *userCache) len() int {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return len(c.byKey)
+}
+
+// changeSet is what the writer's running batch changed, for the cache.
+type changeSet struct {
+	seqs []int64  // users rows
+	ids  []string // users named by keepUsers writes
+	all  bool     // a groups row changed
+}
+
+func (s *changeSet) empty() bool { return !s.all && len(s.seqs) == 0 && len(s.ids) == 0 }
+
+func (s *changeSet) reset() {
+	s.seqs, s.ids, s.all = s.seqs[:0], s.ids[:0], false
+}
+
+// rowChanged is the writer connection's SQLite update hook: it runs inside
+// the statement, on the writer goroutine.
+func (t *wtx) rowChanged(_ int, db, table string, rowid int64) {
+	if db != "main" {
+		return
+	}
+	switch table {
+	case "users":
+		t.changed.seqs = append(t.changed.seqs, rowid)
+	case "groups":
+		if t.keep == 0 {
+			t.changed.all = true
+		}
+	}
+}
+
+// keepUsers runs fn, whose writes to groups rows change no user's groups
+// attribute (a version bump, say), so they need not empty the lookup cache.
+func (t *wtx) keepUsers(fn func() error) error {
+	t.keep++
+	defer func() { t.keep-- }()
+	return fn()
+}
+
+// usersChanged names users whose groups attribute changed without their
+// users row changing (members added to or removed from a group).
+func (t *wtx) usersChanged(ids ...string) {
+	t.changed.ids = append(t.changed.ids, ids...)
+}
