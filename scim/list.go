@@ -72,39 +72,59 @@ func (s *Server) writeList(w http.ResponseWriter, r *http.Request, ts *tenantSer
 			return
 		}
 	}
-	var page scim.Page
-	if endpoint == "Groups" {
-		page, err = ts.groups.list(r, f, startIndex, count, proj)
-	} else {
-		page, err = ts.users.list(r, f, startIndex, count, proj)
-	}
-	if err != nil {
-		writeSCIMError(w, err)
-		return
-	}
 	schemas := []string{qs.Core.ID}
 	for _, e := range qs.Extensions {
 		schemas = append(schemas, e.ID)
 	}
 	// The ListResponse as encoding/json writes the map of its members
-	// (keys sorted), by hand (appendValue).
+	// (keys sorted), by hand (appendValue; appendUser for users as every
+	// IdP reads them, without a projection).
 	body := make([]byte, 0, 1024)
 	body = append(body, `{"Resources":[`...)
-	for i, res := range page.Resources {
-		if i > 0 {
-			body = append(body, ',')
+	var n, total int
+	if endpoint != "Groups" && proj.include == nil && proj.exclude == nil {
+		var users []store.User
+		if users, total, err = ts.users.listStore(r, f, startIndex, count); err != nil {
+			writeSCIMError(w, err)
+			return
 		}
-		if body, err = appendMap(body, resourceJSON(res, rt, base, schemas)); err != nil {
-			break
+		n = len(users)
+		for i, u := range users {
+			if i > 0 {
+				body = append(body, ',')
+			}
+			if body, err = ts.users.appendUser(body, u, base, schemas); err != nil {
+				break
+			}
+		}
+	} else {
+		var page scim.Page
+		if endpoint == "Groups" {
+			page, err = ts.groups.list(r, f, startIndex, count, proj)
+		} else {
+			page, err = ts.users.list(r, f, startIndex, count, proj)
+		}
+		if err != nil {
+			writeSCIMError(w, err)
+			return
+		}
+		n, total = len(page.Resources), page.TotalResults
+		for i, res := range page.Resources {
+			if i > 0 {
+				body = append(body, ',')
+			}
+			if body, err = appendMap(body, resourceJSON(res, rt, base, schemas)); err != nil {
+				break
+			}
 		}
 	}
 	if err == nil {
 		body = append(body, `],"itemsPerPage":`...)
-		body = strconv.AppendInt(body, int64(len(page.Resources)), 10)
+		body = strconv.AppendInt(body, int64(n), 10)
 		body = append(body, `,"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"startIndex":`...)
 		body = strconv.AppendInt(body, int64(startIndex), 10)
 		body = append(body, `,"totalResults":`...)
-		body = strconv.AppendInt(body, int64(page.TotalResults), 10)
+		body = strconv.AppendInt(body, int64(total), 10)
 		body = append(body, '}')
 	}
 	if err != nil {

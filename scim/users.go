@@ -71,15 +71,24 @@ func (h *userHandler) Search(r *http.Request, p scim.SearchParams) (scim.Page, e
 }
 
 func (h *userHandler) list(r *http.Request, f store.Filter, startIndex, count int, proj projection) (scim.Page, error) {
-	users, total, err := h.st.ListUsers(r.Context(), h.tenant, store.Query{Filter: f, Offset: startIndex - 1, Limit: count})
+	users, total, err := h.listStore(r, f, startIndex, count)
 	if err != nil {
-		return scim.Page{}, toSCIMError(r.Context(), h.log, err, "")
+		return scim.Page{}, err
 	}
 	page := scim.Page{TotalResults: total, Resources: make([]scim.Resource, 0, len(users))}
 	for _, u := range users {
 		page.Resources = append(page.Resources, h.resource(u, proj))
 	}
 	return page, nil
+}
+
+// listStore reads one page of users; errors are SCIM errors.
+func (h *userHandler) listStore(r *http.Request, f store.Filter, startIndex, count int) ([]store.User, int, error) {
+	users, total, err := h.st.ListUsers(r.Context(), h.tenant, store.Query{Filter: f, Offset: startIndex - 1, Limit: count})
+	if err != nil {
+		return nil, 0, toSCIMError(r.Context(), h.log, err, "")
+	}
+	return users, total, nil
 }
 
 func (h *userHandler) Replace(r *http.Request, id string, attrs scim.ResourceAttributes) (scim.Resource, error) {
