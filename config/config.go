@@ -55,6 +55,10 @@ type Config struct {
 	// Tenants are the IdPs that push SCIM to the bridge, one SCIM base URL
 	// (/scim/v2/{name}) each.
 	Tenants []Tenant `yaml:"tenants" json:"tenants"`
+	// LookupCacheMiB bounds the memory that keeps the users found by
+	// `userName eq` lookups, so that repeated lookups skip SQLite (about
+	// 1,300 users per MiB); 0 turns the cache off.
+	LookupCacheMiB int `yaml:"lookup_cache_mib" json:"lookup_cache_mib"`
 	// MetricsListen, when set, is a host:port of its own for /metrics (so
 	// the SCIM listener need not expose it); empty serves /metrics on Listen.
 	MetricsListen string `yaml:"metrics_listen" json:"metrics_listen,omitempty"`
@@ -334,7 +338,8 @@ func Parse(data []byte, baseDir string, getenv func(string) string) (*Config, er
 	if getenv == nil {
 		getenv = os.Getenv
 	}
-	c := &Config{Listen: DefaultListen, Database: DefaultDatabase, LogLevel: DefaultLogLevel, Trace: Trace{MaxBodyBytes: DefaultTraceBodyBytes}}
+	c := &Config{Listen: DefaultListen, Database: DefaultDatabase, LogLevel: DefaultLogLevel, Trace: Trace{MaxBodyBytes: DefaultTraceBodyBytes},
+		LookupCacheMiB: DefaultLookupCacheMiB}
 	if problems := yamlstrict.Decode(data, c, hint); len(problems) > 0 {
 		return nil, &ValidationError{Problems: problems}
 	}
@@ -476,4 +481,21 @@ func (a *Audience) UnmarshalYAML(n *yaml.Node) error {
 	}
 	return &yaml.TypeError{Errors: []string{fmt.Sprintf(
 		"line %d: %s: want a string or a list of strings", n.Line, n.ShortTag())}}
+}
+
+// DefaultLookupCacheMiB is lookup_cache_mib when the file leaves it out:
+// about 10,000 users, a few MB of heap that the process's garbage
+// collector setting (GOGC 400) multiplies.
+const DefaultLookupCacheMiB = 8
+
+// MaxLookupCacheMiB is the largest lookup_cache_mib Validate accepts.
+const MaxLookupCacheMiB = 4096
+
+// LookupCacheBytes is lookup_cache_mib in bytes as sqlite.Options takes
+// it: a negative number when the cache is off.
+func (c *Config) LookupCacheBytes() int {
+	if c.LookupCacheMiB == 0 {
+		return -1
+	}
+	return c.LookupCacheMiB << 20
 }

@@ -82,6 +82,9 @@ func (c *Config) Validate() error {
 			p.add("public_url", "%s", err)
 		}
 	}
+	if n := c.LookupCacheMiB; n < 0 || n > MaxLookupCacheMiB {
+		p.add("lookup_cache_mib", "want 0 (off) to %d, got %d", MaxLookupCacheMiB, n)
+	}
 	if !slices.Contains(logLevels, c.LogLevel) {
 		p.add("log_level", "want one of %s", strings.Join(logLevels, ", "))
 	}

@@ -157,7 +157,7 @@ func serve(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, re
 	log := slog.New(newContextHandler(slog.NewJSONHandler(logOut, &slog.HandlerOptions{Level: cfg.SlogLevel()})))
 
 	quiet := tenantsWithoutTargets(cfg)
-	st, err := sqlite.Open(ctx, cfg.Database, sqlite.Options{NoOutbox: quiet})
+	st, err := sqlite.Open(ctx, cfg.Database, sqlite.Options{NoOutbox: quiet, LookupCacheBytes: cfg.LookupCacheBytes()})
 	if err != nil {
 		return fmt.Errorf("open database: %w", err)
 	}

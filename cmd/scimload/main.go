@@ -64,6 +64,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	pid := fs.Int("pid", 0, "scimbridge's process id, to report its resident memory and CPU per request")
 	ops := fs.String("ops", "create,get-by-filter,patch-user,patch-group-members", "phases to run, in this order")
 	groupMembers := fs.Int("group-members", 1000, "members the PATCHed group holds besides the users added and removed")
+	lookupUsers := fs.Int("lookup-users", 1000, "distinct users get-by-filter cycles through (from the middle of the table; the whole table if it holds fewer than twice as many)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -125,6 +126,18 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	ids, names, err := l.sample(ctx, max(1, have/2), 1000)
 	if err != nil {
 		return err
+	}
+	if *lookupUsers != len(names) {
+		if *lookupUsers < 1 {
+			return errors.New("--lookup-users must be at least 1")
+		}
+		start := max(1, have/2)
+		if *lookupUsers > have/2 {
+			start = 1
+		}
+		if _, names, err = l.sample(ctx, start, *lookupUsers); err != nil {
+			return err
+		}
 	}
 	var standing []string
 	if *groupMembers > 0 {

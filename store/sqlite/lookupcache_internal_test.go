@@ -58,8 +58,11 @@ func TestLookupCacheAnswersRepeatedLookups(t *testing.T) {
 		t.Fatal(err)
 	}
 	first := lookup(t, db, "t", "ann@example.COM")
-	if first.ID != u.ID || db.users.len() != 1 {
-		t.Fatalf("first lookup: %+v, %d cached", first, db.users.len())
+	if first.ID != u.ID || db.users.len() != 0 {
+		t.Fatalf("first lookup: %+v, %d cached; want none cached after one miss", first, db.users.len())
+	}
+	if again := lookup(t, db, "t", "Ann@example.com"); !cmp.Equal(again, first) || db.users.len() != 1 {
+		t.Fatalf("second lookup: %+v, %d cached; want it cached on its second miss", again, db.users.len())
 	}
 	// Changed where the writer cannot see it: a hit does not read SQLite.
 	behindTheCache(t, path, `UPDATE users SET display_name = 'x', attributes = '{"displayName":"Behind"}' WHERE id = ?1`, u.ID)
@@ -114,7 +117,7 @@ func TestLookupCacheFollowsEveryWrite(t *testing.T) {
 	ann, bob := mk("ann"), mk("bob")
 	check := func(step, name, id string) {
 		t.Helper()
-		for range 2 { // the miss that fills, then the hit
+		for range 3 { // a miss, the miss that fills, then the hit
 			got := lookup(t, db, "t", name)
 			if id == "" {
 				if got.ID != "" {
@@ -308,12 +311,37 @@ func TestLookupCacheNeverServesAnAnsweredWriteStale(t *testing.T) {
 	}
 }
 
+func TestDoorkeeperAdmitsOnTheSecondSighting(t *testing.T) {
+	var d doorkeeper
+	if d.admit("t\x00a") {
+		t.Error("a first sighting was admitted")
+	}
+	if !d.admit("t\x00a") {
+		t.Error("a second sighting was not admitted")
+	}
+	// After doorkeeperResetAfter new keys the sightings are forgotten.
+	for i := 0; ; i++ {
+		before := d.fresh.Load()
+		d.admit(fmt.Sprint("k", i))
+		if d.fresh.Load() < before {
+			break // cleared by this key
+		}
+		if i > 2*doorkeeperResetAfter {
+			t.Fatal("no reset")
+		}
+	}
+	if d.admit("t\x00a") {
+		t.Error("a sighting survived the reset")
+	}
+}
+
 func TestLookupCacheStaysWithinItsBudget(t *testing.T) {
 	c := newUserCache(64 << 10)
 	for i := range 2000 {
 		r := userRow{seq: int64(i), attrs: `{"displayName":"x"}`}
 		r.u.ID, r.u.Tenant, r.u.UserName = fmt.Sprint("id", i), "t", fmt.Sprint("u", i)
-		c.put(c.epoch.Load(), "t\x00"+r.u.UserName, r)
+		c.put(c.epoch.Load(), "t\x00"+r.u.UserName, r) // seen
+		c.put(c.epoch.Load(), "t\x00"+r.u.UserName, r) // admitted
 		if c.bytes > c.max {
 			t.Fatalf("after %d puts: %d bytes cached, max %d", i+1, c.bytes, c.max)
 		}
@@ -324,6 +352,7 @@ func TestLookupCacheStaysWithinItsBudget(t *testing.T) {
 	// A row read before a drop is not added after it.
 	e := c.epoch.Load()
 	c.drop([]int64{1 << 40}, nil, false)
+	c.put(e, "t\x00late", userRow{seq: 1 << 41})
 	c.put(e, "t\x00late", userRow{seq: 1 << 41})
 	if _, ok := c.get("t\x00late"); ok {
 		t.Error("a row read before a drop was cached after it")
