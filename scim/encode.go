@@ -59,6 +59,8 @@ func appendValue(b []byte, v any) ([]byte, error) {
 			b = jsonenc.AppendString(b, e, true)
 		}
 		return append(b, ']'), nil
+	case elimityMeta:
+		return x.appendJSON(b), nil
 	case []memberJSON:
 		if x == nil {
 			return append(b, "null"...), nil

@@ -238,6 +238,22 @@ type elimityMeta struct {
 	Version      string `json:"version,omitempty"`
 }
 
+// appendJSON appends m as json.Marshal writes it (field order, omitempty,
+// HTML-safe escaping), without reflection.
+func (m elimityMeta) appendJSON(b []byte) []byte {
+	b = append(b, `{"resourceType":`...)
+	b = jsonenc.AppendString(b, m.ResourceType, true)
+	for _, f := range [...]struct{ key, v string }{
+		{`,"created":`, m.Created}, {`,"lastModified":`, m.LastModified}, {`,"location":`, m.Location}, {`,"version":`, m.Version},
+	} {
+		if f.v != "" {
+			b = append(b, f.key...)
+			b = jsonenc.AppendString(b, f.v, true)
+		}
+	}
+	return append(b, '}')
+}
+
 // resourceResponse renders a resource the way elimity renders one (its
 // attributes, id, externalId, schemas and meta), by hand (appendValue),
 // except that a []memberJSON member list is written first: JSON objects

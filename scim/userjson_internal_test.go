@@ -108,3 +108,23 @@ func FuzzAppendUser(f *testing.F) {
 		}
 	})
 }
+
+func TestElimityMetaAsJSONMarshal(t *testing.T) {
+	vals := []string{"", "User", "2026-01-02T03:04:05Z", "W/\"3\"", "http://127.0.0.1:8080/scim/v2/t/Users/a&b<c>", "\u2028"}
+	for _, rt := range vals {
+		for _, c := range vals {
+			for _, l := range vals {
+				for _, v := range vals {
+					m := elimityMeta{ResourceType: rt, Created: c, LastModified: c, Location: l, Version: v}
+					want, err := json.Marshal(m)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if got := m.appendJSON(nil); string(got) != string(want) {
+						t.Fatalf("%+v:\n got %s\nwant %s", m, got, want)
+					}
+				}
+			}
+		}
+	}
+}

@@ -5,8 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/scimbridge/scimbridge/internal/jsonenc"
 )
 
 // encodeAttrs renders attributes as canonical JSON (encoding/json sorts map
@@ -19,6 +22,9 @@ func encodeAttrs(m map[string]any) (string, error) {
 	if m == nil {
 		return "{}", nil
 	}
+	if b, ok := appendAttrValue(make([]byte, 0, 512), m, 0); ok {
+		return string(b), nil
+	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
@@ -26,6 +32,75 @@ func encodeAttrs(m map[string]any) (string, error) {
 		return "", fmt.Errorf("encode attributes: %w", err)
 	}
 	return strings.TrimSuffix(buf.String(), "\n"), nil
+}
+
+// appendAttrValue appends v as encodeAttrs's Encoder writes markFloats(v)
+// (keys sorted, no HTML escaping), without copying the tree and without
+// reflection: encoding a created user's attributes took 4% of a create's
+// CPU. It reports false for anything it does not render exactly as the
+// Encoder would (other types, NaN and infinities, deep nesting), and
+// encodeAttrs then uses the Encoder. TestAppendAttrValueAsTheEncoder and
+// FuzzAppendAttrValue hold the two to the same bytes.
+func appendAttrValue(b []byte, v any, depth int) ([]byte, bool) {
+	if depth > 32 {
+		return b, false
+	}
+	switch t := v.(type) {
+	case nil:
+		return append(b, "null"...), true
+	case string:
+		return jsonenc.AppendString(b, t, false), true
+	case bool:
+		return strconv.AppendBool(b, t), true
+	case int:
+		return strconv.AppendInt(b, int64(t), 10), true
+	case int64:
+		return strconv.AppendInt(b, t, 10), true
+	case float64:
+		if math.IsNaN(t) || math.IsInf(t, 0) {
+			return b, false
+		}
+		n := len(b)
+		b = strconv.AppendFloat(b, t, 'g', -1, 64)
+		if !bytes.ContainsAny(b[n:], ".eE") {
+			b = append(b, ".0"...)
+		}
+		return b, true
+	case map[string]any:
+		var buf [16]string
+		keys := buf[:0]
+		for k := range t {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		b = append(b, '{')
+		for i, k := range keys {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = jsonenc.AppendString(b, k, false)
+			b = append(b, ':')
+			var ok bool
+			if b, ok = appendAttrValue(b, t[k], depth+1); !ok {
+				return b, false
+			}
+		}
+		return append(b, '}'), true
+	case []any:
+		// markFloats turns a nil slice (and map) into an empty one.
+		b = append(b, '[')
+		for i, e := range t {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			var ok bool
+			if b, ok = appendAttrValue(b, e, depth+1); !ok {
+				return b, false
+			}
+		}
+		return append(b, ']'), true
+	}
+	return b, false
 }
 
 // markFloats returns a copy of v in which every integral float is a
