@@ -20,9 +20,10 @@ import (
 // them (the user with its groups, attributes still encoded), so a hit
 // answers what the statement would have answered.
 //
-// Coherence. Only the writer changes the database (one process owns the
-// file; reconcile runs in another process write links, runs and results,
-// never users, groups or memberships). An SQLite update hook on the writer
+// Coherence. Only the writer changes the database (one serve process owns
+// the file; `scimbridge reconcile`, run as a process of its own, writes
+// links, runs and results, never users, groups or memberships, and no
+// other command writes to a database in use). An SQLite update hook on the writer
 // connection sees every row it inserts, updates or deletes: a users row
 // drops the entry of that row (its seq); any groups row drops every entry,
 // since a rename or delete changes the groups attribute of all its members;
