@@ -2,7 +2,6 @@ package scim
 
 import (
 	"encoding/json"
-	"slices"
 	"strconv"
 
 	"github.com/elimity-com/scim"
@@ -80,18 +79,10 @@ func appendMap(b []byte, m map[string]any) ([]byte, error) {
 		return append(b, "null"...), nil
 	}
 	var buf [16]string
-	keys := buf[:0]
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
+	keys := jsonenc.SortedKeys(buf[:0], m)
 	b = append(b, '{')
 	for i, k := range keys {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = jsonenc.AppendString(b, k, true)
-		b = append(b, ':')
+		b = jsonenc.AppendKey(b, i, k, true)
 		var err error
 		if b, err = appendValue(b, m[k]); err != nil {
 			return nil, err

@@ -42,11 +42,7 @@ func (h *userHandler) appendUser(b []byte, u store.User, base string, schemas []
 	slices.Sort(keys)
 	b = append(b, '{')
 	for i, k := range keys {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = jsonenc.AppendString(b, k, true)
-		b = append(b, ':')
+		b = jsonenc.AppendKey(b, i, k, true)
 		switch k {
 		case attrUserName:
 			b = jsonenc.AppendString(b, u.UserName, true)

@@ -3,7 +3,10 @@
 // and access log lines, which are written on every request.
 package jsonenc
 
-import "unicode/utf8"
+import (
+	"slices"
+	"unicode/utf8"
+)
 
 // plain marks the ASCII bytes copied as they are when HTML-safe escaping is
 // off; htmlPlain the same with <, > and & escaped too. Read only.
@@ -83,4 +86,26 @@ func AppendString(b []byte, s string, htmlSafe bool) []byte {
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
+}
+
+// SortedKeys appends the keys of m to buf in the order encoding/json writes
+// a map's members (byte order) and returns it; pass a stack array's slice
+// as buf to spare the allocation for small maps.
+func SortedKeys(buf []string, m map[string]any) []string {
+	for k := range m {
+		buf = append(buf, k)
+	}
+	slices.Sort(buf)
+	return buf
+}
+
+// AppendKey appends the member name key of an object's i-th member
+// (0-based): the comma before every member but the first, key as a quoted
+// string (htmlSafe as for AppendString) and the colon.
+func AppendKey(b []byte, i int, key string, htmlSafe bool) []byte {
+	if i > 0 {
+		b = append(b, ',')
+	}
+	b = AppendString(b, key, htmlSafe)
+	return append(b, ':')
 }

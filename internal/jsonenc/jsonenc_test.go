@@ -67,3 +67,19 @@ func BenchmarkAppendString(b *testing.B) {
 		})
 	}
 }
+
+func TestSortedKeysAndAppendKey(t *testing.T) {
+	m := map[string]any{"b": 1, "A": 2, "a<": 3, "": 4}
+	keys := jsonenc.SortedKeys(nil, m)
+	if got := strings.Join(keys, ","); got != ",A,a<,b" {
+		t.Fatalf("SortedKeys = %q", got)
+	}
+	var b []byte
+	for i, k := range keys {
+		b = jsonenc.AppendKey(b, i, k, true)
+		b = append(b, '1')
+	}
+	if got := string(b); got != `"":1,"A":1,"a\u003c":1,"b":1` {
+		t.Errorf("AppendKey built %s", got)
+	}
+}

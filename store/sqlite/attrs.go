@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -68,18 +67,9 @@ func appendAttrValue(b []byte, v any, depth int) ([]byte, bool) {
 		return b, true
 	case map[string]any:
 		var buf [16]string
-		keys := buf[:0]
-		for k := range t {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
 		b = append(b, '{')
-		for i, k := range keys {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = jsonenc.AppendString(b, k, false)
-			b = append(b, ':')
+		for i, k := range jsonenc.SortedKeys(buf[:0], t) {
+			b = jsonenc.AppendKey(b, i, k, false)
 			var ok bool
 			if b, ok = appendAttrValue(b, t[k], depth+1); !ok {
 				return b, false

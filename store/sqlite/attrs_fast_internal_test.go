@@ -22,7 +22,7 @@ func viaEncoder(v any) (string, error) {
 
 func randomAttrValue(rng *rand.Rand, depth int) any {
 	strs := []string{"", "a", "Ann <ann@example.com> & co", "q\"b\\s/", "\u2028\u2029", "\x00\x1f\x7f", "ü🙂", "\xff\xfe", "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"}
-	floats := []float64{0, -0.0, 1, 1.5, -3, 1e21, 1e-7, 123456789012345678, math.MaxFloat64, math.SmallestNonzeroFloat64, 0.1, math.NaN(), math.Inf(1)}
+	floats := []float64{0, math.Copysign(0, -1), 1, 1.5, -3, 1e21, 1e-7, 123456789012345678, math.MaxFloat64, math.SmallestNonzeroFloat64, 0.1, math.NaN(), math.Inf(1)}
 	n := 9
 	if depth > 3 {
 		n = 6
