@@ -83,20 +83,44 @@ func (s *Server) writeList(w http.ResponseWriter, r *http.Request, ts *tenantSer
 	body = append(body, `{"Resources":[`...)
 	var n, total int
 	if endpoint != "Groups" && proj.include == nil && proj.exclude == nil {
-		var users []store.User
-		if users, total, err = ts.users.listStore(r, f, startIndex, count); err != nil {
-			writeSCIMError(w, err)
-			return
+		var (
+			users []store.User
+			done  bool
+		)
+		if !ts.users.alwaysName {
+			// The stored attributes copied as they are, where appendUserRaw
+			// vouches for every user of the page; else the page read again,
+			// decoded.
+			if users, total, err = ts.users.listStore(r, f, startIndex, count, true); err != nil {
+				writeSCIMError(w, err)
+				return
+			}
+			done = true
+			for i, u := range users {
+				if i > 0 {
+					body = append(body, ',')
+				}
+				if body, done = ts.users.appendUserRaw(body, u, base, schemas); !done {
+					body = append(body[:0], `{"Resources":[`...)
+					break
+				}
+			}
+		}
+		if !done {
+			if users, total, err = ts.users.listStore(r, f, startIndex, count, false); err != nil {
+				writeSCIMError(w, err)
+				return
+			}
+			for i, u := range users {
+				if i > 0 {
+					body = append(body, ',')
+				}
+				if body, err = ts.users.appendUser(body, u, base, schemas); err != nil {
+					break
+				}
+			}
 		}
 		n = len(users)
-		for i, u := range users {
-			if i > 0 {
-				body = append(body, ',')
-			}
-			if body, err = ts.users.appendUser(body, u, base, schemas); err != nil {
-				break
-			}
-		}
 	} else {
 		var page scim.Page
 		if endpoint == "Groups" {

@@ -71,7 +71,7 @@ func (h *userHandler) Search(r *http.Request, p scim.SearchParams) (scim.Page, e
 }
 
 func (h *userHandler) list(r *http.Request, f store.Filter, startIndex, count int, proj projection) (scim.Page, error) {
-	users, total, err := h.listStore(r, f, startIndex, count)
+	users, total, err := h.listStore(r, f, startIndex, count, false)
 	if err != nil {
 		return scim.Page{}, err
 	}
@@ -82,9 +82,11 @@ func (h *userHandler) list(r *http.Request, f store.Filter, startIndex, count in
 	return page, nil
 }
 
-// listStore reads one page of users; errors are SCIM errors.
-func (h *userHandler) listStore(r *http.Request, f store.Filter, startIndex, count int) ([]store.User, int, error) {
-	users, total, err := h.st.ListUsers(r.Context(), h.tenant, store.Query{Filter: f, Offset: startIndex - 1, Limit: count})
+// listStore reads one page of users (with RawAttributes when raw);
+// errors are SCIM errors.
+func (h *userHandler) listStore(r *http.Request, f store.Filter, startIndex, count int, raw bool) ([]store.User, int, error) {
+	users, total, err := h.st.ListUsers(r.Context(), h.tenant,
+		store.Query{Filter: f, Offset: startIndex - 1, Limit: count, RawAttributes: raw})
 	if err != nil {
 		return nil, 0, toSCIMError(r.Context(), h.log, err, "")
 	}

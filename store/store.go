@@ -46,6 +46,12 @@ type User struct {
 	// id, meta, groups, externalId, userName and active (those live in the
 	// fields above) and without write-only password.
 	Attributes map[string]any
+	// RawAttributes is set instead of Attributes by ListUsers when the
+	// query asks for it: Attributes as the store keeps them, a JSON object
+	// that decodes to Attributes (numbers as int64 when integral and in
+	// range, else float64). Its form is otherwise the store's: a reader
+	// must check what it relies on. Ignored by writes.
+	RawAttributes string
 	// Groups is computed by reads (GetUser, ListUsers): the groups the user is
 	// a direct member of, ordered by display name. Ignored by writes.
 	Groups    []GroupRef
@@ -94,6 +100,9 @@ type Query struct {
 	Limit  int    // page size; 0 means "count only": no rows, just the total
 	// WithMembers loads Group.Members (ignored for users).
 	WithMembers bool
+	// RawAttributes asks ListUsers for User.RawAttributes instead of
+	// User.Attributes (left nil), for callers that render them as JSON.
+	RawAttributes bool
 }
 
 // Job is an outbox row: "resource X of tenant T changed". It never says what

@@ -94,6 +94,17 @@ func decodeGroupRefs(s string) ([]store.GroupRef, error) {
 	return refs, nil
 }
 
+// user returns the user with RawAttributes (raw) or with Attributes
+// decoded (a fresh map each call).
+func (r userRow) user(raw bool) (store.User, error) {
+	if raw {
+		u := r.u
+		u.RawAttributes = r.attrs
+		return u, nil
+	}
+	return r.decoded()
+}
+
 // decoded returns the user with Attributes decoded (a fresh map each call).
 func (r userRow) decoded() (store.User, error) {
 	u := r.u
@@ -428,7 +439,7 @@ func (d *DB) ListUsers(ctx context.Context, tenant string, q store.Query) ([]sto
 			return nil, 0, err
 		}
 		if r, ok := d.users.get(key); ok {
-			u, err := r.decoded()
+			u, err := r.user(q.RawAttributes)
 			if err != nil {
 				return nil, 0, fmt.Errorf("list users of tenant %q: %w", tenant, err)
 			}
@@ -449,7 +460,7 @@ func (d *DB) ListUsers(ctx context.Context, tenant string, q store.Query) ([]sto
 	if err == nil && len(rows) > 0 {
 		users = make([]store.User, len(rows))
 		for i, r := range rows {
-			if users[i], err = r.decoded(); err != nil {
+			if users[i], err = r.user(q.RawAttributes); err != nil {
 				break
 			}
 		}

@@ -25,9 +25,11 @@
 package storetest
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -58,6 +60,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"MemberDiff", testMemberDiff},
 		{"DeleteRemovesMemberships", testDeleteRemovesMemberships},
 		{"Paging", testPaging},
+		{"RawAttributes", testRawAttributes},
 		{"UserFilters", testUserFilters},
 		{"GroupFilters", testGroupFilters},
 		{"UnsupportedFilters", testUnsupportedFilters},
@@ -1189,4 +1192,74 @@ func asInt(v any) (int64, bool) {
 		return int64(n), true
 	}
 	return 0, false
+}
+
+// testRawAttributes: a list asked for RawAttributes answers every user as
+// the plain list does, with Attributes as a JSON object instead of a map;
+// decoded (integral numbers as int64, others float64) it is Attributes.
+func testRawAttributes(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	attrs := map[string]any{
+		"displayName": "Ann <a&b>", "nickName": "\u2028\"q\"",
+		"name":        map[string]any{"givenName": "Ann", "familyName": "Lee"},
+		"emails":      []any{map[string]any{"value": "ann@example.com", "type": "work", "primary": true}},
+		enterpriseURN: map[string]any{"employeeNumber": "7", "costCenter": int64(12), "ratio": 1.5},
+	}
+	createUser(t, s, store.User{Tenant: "t1", UserName: "ann", Active: true, Attributes: attrs})
+	createUser(t, s, store.User{Tenant: "t1", UserName: "bob", Active: true})
+	for _, q := range []store.Query{
+		{Limit: 10},
+		{Filter: store.Compare{Path: store.AttrPath{Name: "userName"}, Op: store.OpEq, Value: "ANN"}, Limit: 10},
+	} {
+		for range 3 { // a cache, if any, answers the later rounds
+			plain, total, err := s.ListUsers(ctx, "t1", q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rq := q
+			rq.RawAttributes = true
+			raw, rtotal, err := s.ListUsers(ctx, "t1", rq)
+			if err != nil || rtotal != total || len(raw) != len(plain) {
+				t.Fatalf("%+v: raw list %d of %d (%v), plain %d of %d", q, len(raw), rtotal, err, len(plain), total)
+			}
+			for i := range raw {
+				if raw[i].Attributes != nil {
+					t.Errorf("%s: Attributes %v with RawAttributes", raw[i].UserName, raw[i].Attributes)
+				}
+				dec := json.NewDecoder(strings.NewReader(raw[i].RawAttributes))
+				dec.UseNumber()
+				var m map[string]any
+				if err := dec.Decode(&m); err != nil {
+					t.Fatalf("%s: RawAttributes %q: %v", raw[i].UserName, raw[i].RawAttributes, err)
+				}
+				got := raw[i]
+				got.RawAttributes, got.Attributes = "", numbersAsStored(m).(map[string]any)
+				if diff := cmp.Diff(plain[i], got, cmpOpts...); diff != "" {
+					t.Errorf("%+v, %s (-plain +raw):\n%s", q, raw[i].UserName, diff)
+				}
+			}
+		}
+	}
+}
+
+// numbersAsStored turns json.Numbers into the int64 or float64 the store
+// gives back.
+func numbersAsStored(v any) any {
+	switch t := v.(type) {
+	case map[string]any:
+		for k, e := range t {
+			t[k] = numbersAsStored(e)
+		}
+	case []any:
+		for i, e := range t {
+			t[i] = numbersAsStored(e)
+		}
+	case json.Number:
+		if n, err := t.Int64(); err == nil {
+			return n
+		}
+		f, _ := t.Float64()
+		return f
+	}
+	return v
 }
