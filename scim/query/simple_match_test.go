@@ -1,6 +1,7 @@
 package query
 
 import (
+	"reflect"
 	"regexp"
 	"slices"
 	"testing"
@@ -21,6 +22,31 @@ func FuzzMatchSimpleIsTheRegexp(f *testing.F) {
 		want := re.FindStringSubmatch(text)
 		if got := matchSimple(text); !slices.Equal(got, want) {
 			t.Fatalf("%q: matchSimple %q, regexp %q", text, got, want)
+		}
+	})
+}
+
+// Parse's shortcut for filters already in the simple form answers as the
+// long way (Prepare, then the same comparison) for any text.
+func FuzzParseSkipsPrepare(f *testing.F) {
+	for _, s := range []string{
+		`userName eq "a@b.c"`, ` userName eq "x" `, "\tuserName eq \"x\"\n", `userName eq "\u00e9"`, `userName eq "\u00E9"`,
+		`userName eq x`, `emails[type eq "work"].value eq "a"`, `name.familyName sw "L"`, `active eq "true"`,
+		`userName eq "` + "\xff" + `"`, `meta.lastModified gt "2020-01-01T00:00:00Z"`, `urn:ietf:params:scim:schemas:core:2.0:User:userName eq "a"`,
+	} {
+		f.Add(s)
+	}
+	schemas := []Schema{userSchema(), groupSchema()}
+	f.Fuzz(func(t *testing.T, raw string) {
+		for _, s := range schemas {
+			got, gerr := Parse(raw, s)
+			want, werr := parsePrepared(raw, s)
+			if (gerr == nil) != (werr == nil) || gerr != nil && gerr.Error() != werr.Error() {
+				t.Fatalf("%q: err %v, the long way %v", raw, gerr, werr)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("%q: %#v, the long way %#v", raw, got, want)
+			}
 		}
 	})
 }
