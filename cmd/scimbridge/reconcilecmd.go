@@ -37,7 +37,9 @@ func reconcileCmd(ctx context.Context, args []string, getenv func(string) string
 		return err
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.SlogLevel()}))
-	st, err := sqlite.Open(ctx, cfg.Database, sqlite.Options{})
+	// No lookup cache: this process serves no SCIM lookups, and the writes
+	// of a serve process running meanwhile would never reach its cache.
+	st, err := sqlite.Open(ctx, cfg.Database, sqlite.Options{LookupCacheBytes: -1})
 	if err != nil {
 		return fmt.Errorf("open database: %w", err)
 	}
