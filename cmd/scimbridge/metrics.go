@@ -19,6 +19,7 @@ import (
 	"github.com/scimbridge/scimbridge/config"
 	"github.com/scimbridge/scimbridge/metrics"
 	"github.com/scimbridge/scimbridge/store"
+	"github.com/scimbridge/scimbridge/store/sqlite"
 )
 
 // metricsStore is what the metrics read from the store: the outbox at each
@@ -28,6 +29,8 @@ type metricsStore interface {
 	ListRuns(ctx context.Context, limit int) ([]store.Run, error)
 	// Stats returns the connection pools' statistics by pool name.
 	Stats() map[string]sql.DBStats
+	// LookupCacheStats returns the lookup cache's counters and size.
+	LookupCacheStats() sqlite.LookupCacheStats
 }
 
 // runsScannedAtStart bounds the history read for the last successes. Push
@@ -40,7 +43,7 @@ const runsScannedAtStart = 2000
 // last-success timestamps taken from the history, so a restart does not
 // make a recent reconcile look stale; the Go and process collectors; and
 // the store's connection pools (go_sql_*{db_name="writer"|"reader"|
-// "checkpoint"}).
+// "checkpoint"}) and its lookup cache (scimbridge_lookup_cache_*).
 func newMetrics(ctx context.Context, cfg *config.Config, st metricsStore, log *slog.Logger) (*prometheus.Registry, *metrics.Metrics, error) {
 	reg := prometheus.NewRegistry()
 	var tenants, targets []string
@@ -59,6 +62,12 @@ func newMetrics(ctx context.Context, cfg *config.Config, st metricsStore, log *s
 	}
 	pools := slices.Sorted(maps.Keys(st.Stats()))
 	if err := m.WatchPools(st.Stats, pools...); err != nil {
+		return nil, nil, err
+	}
+	if err := m.WatchLookupCache(func() metrics.LookupCacheStats {
+		c := st.LookupCacheStats()
+		return metrics.LookupCacheStats{Hits: c.Hits, Misses: c.Misses, Entries: c.Entries, Bytes: c.Bytes, MaxBytes: c.MaxBytes}
+	}); err != nil {
 		return nil, nil, err
 	}
 	runs, err := st.ListRuns(ctx, runsScannedAtStart)

@@ -314,6 +314,21 @@ tenants:
 	if c := send(t, http.MethodGet, base+`/scim/v2/okta/Users?filter=userName%20eq%20%22ada@example.com%22`, tok, ""); c != http.StatusOK {
 		t.Fatalf("filtered GET: %d", c)
 	}
+	// The same lookup twice more: cached on its second miss, then a hit.
+	for range 2 {
+		if c := send(t, http.MethodGet, base+`/scim/v2/okta/Users?filter=userName%20eq%20%22ada@example.com%22`, tok, ""); c != http.StatusOK {
+			t.Fatalf("filtered GET: %d", c)
+		}
+	}
+	lc := scrapeMetrics(t, metricsURL)
+	for name, want := range map[string]float64{
+		"scimbridge_lookup_cache_hits_total": 1, "scimbridge_lookup_cache_misses_total": 2,
+		"scimbridge_lookup_cache_entries": 1, "scimbridge_lookup_cache_max_bytes": 8 << 20,
+	} {
+		if got := at(t, lc, name, nil); got != want {
+			t.Errorf("%s = %v after three lookups of one user, want %v", name, got, want)
+		}
+	}
 	if c := send(t, http.MethodGet, base+"/scim/v2/okta/Users", "wrong-token", ""); c != http.StatusUnauthorized {
 		t.Fatalf("wrong token: %d", c)
 	}

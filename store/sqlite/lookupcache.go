@@ -52,6 +52,8 @@ type userCache struct {
 	epoch atomic.Uint64 // +1 under mu on every drop
 	seen  doorkeeper    // admits a key on its second miss
 
+	hits, misses atomic.Uint64 // lookups answered from the cache, and not
+
 	mu    sync.RWMutex
 	bytes int
 	byKey map[string]*cachedUser // lookupKey(tenant, fold(userName))
@@ -114,8 +116,10 @@ func (c *userCache) get(key string) (userRow, bool) {
 	e, ok := c.byKey[key]
 	c.mu.RUnlock()
 	if !ok {
+		c.misses.Add(1)
 		return userRow{}, false
 	}
+	c.hits.Add(1)
 	r := e.row
 	r.u.Groups = slices.Clone(r.u.Groups)
 	return r, true
@@ -197,6 +201,25 @@ func (c *userCache) drop(seqs []int64, ids []string, all bool) {
 			c.remove(e)
 		}
 	}
+}
+
+// LookupCacheStats describes the lookup cache, for metrics.
+type LookupCacheStats struct {
+	Hits, Misses uint64 // lookups answered from the cache, and not, since Open
+	Entries      int    // users kept
+	Bytes        int    // their estimated heap
+	MaxBytes     int    // the bound (Options.LookupCacheBytes); 0 when off
+}
+
+// LookupCacheStats returns the lookup cache's counters and size.
+func (d *DB) LookupCacheStats() LookupCacheStats {
+	c := d.users
+	if c == nil {
+		return LookupCacheStats{}
+	}
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return LookupCacheStats{Hits: c.hits.Load(), Misses: c.misses.Load(), Entries: len(c.byKey), Bytes: c.bytes, MaxBytes: c.max}
 }
 
 // len returns the number of entries, for tests.

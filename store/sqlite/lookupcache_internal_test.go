@@ -64,6 +64,10 @@ func TestLookupCacheAnswersRepeatedLookups(t *testing.T) {
 	if again := lookup(t, db, "t", "Ann@example.com"); !cmp.Equal(again, first) || db.users.len() != 1 {
 		t.Fatalf("second lookup: %+v, %d cached; want it cached on its second miss", again, db.users.len())
 	}
+	lookup(t, db, "t", "ann@example.com")
+	if st := db.LookupCacheStats(); st.Hits != 1 || st.Misses != 2 || st.Entries != 1 || st.Bytes <= 0 || st.MaxBytes != defaultLookupCacheBytes {
+		t.Errorf("stats after two misses and a hit: %+v", st)
+	}
 	// Changed where the writer cannot see it: a hit does not read SQLite.
 	behindTheCache(t, path, `UPDATE users SET display_name = 'x', attributes = '{"displayName":"Behind"}' WHERE id = ?1`, u.ID)
 	if got := lookup(t, db, "t", "ANN@example.com"); !cmp.Equal(got, first) {
@@ -98,6 +102,9 @@ func TestLookupCacheAnswersRepeatedLookups(t *testing.T) {
 	defer off.Close()
 	if off.users != nil {
 		t.Error("LookupCacheBytes -1 left the cache on")
+	}
+	if st := off.LookupCacheStats(); st != (LookupCacheStats{}) {
+		t.Errorf("stats of a store without a cache: %+v", st)
 	}
 }
 
