@@ -39,11 +39,13 @@ func newCreateValidator(rt scim.ResourceType) *createValidator {
 // false where elimity would answer with an error (the caller then leaves the
 // request to elimity, which writes that error).
 func (v *createValidator) validate(raw []byte) (scim.ResourceAttributes, bool) {
-	var m map[string]any
-	d := json.NewDecoder(bytes.NewReader(raw))
-	d.UseNumber()
-	if err := d.Decode(&m); err != nil {
-		return nil, false
+	m, ok := decodeObject(raw)
+	if !ok {
+		d := json.NewDecoder(bytes.NewReader(raw))
+		d.UseNumber()
+		if err := d.Decode(&m); err != nil {
+			return nil, false
+		}
 	}
 	attrs, serr := v.core.Validate(m)
 	if serr != nil {
