@@ -45,28 +45,11 @@ func (h *userHandler) appendUser(b []byte, u store.User, base string, schemas []
 	b = append(b, '{')
 	for i, k := range keys {
 		b = jsonenc.AppendKey(b, i, k, true)
+		if out, ok := h.appendOwnMember(b, k, u, base, schemas); ok {
+			b = out
+			continue
+		}
 		switch k {
-		case attrUserName:
-			b = jsonenc.AppendString(b, u.UserName, true)
-		case attrActive:
-			b = strconv.AppendBool(b, u.Active)
-		case attrGroups:
-			b = h.appendGroupRefs(b, u.Groups)
-		case "id":
-			b = jsonenc.AppendString(b, u.ID, true)
-		case "externalId":
-			if u.ExternalID != "" {
-				b = jsonenc.AppendString(b, u.ExternalID, true)
-				break
-			}
-			var err error
-			if b, err = appendValue(b, u.Attributes[k]); err != nil {
-				return nil, err
-			}
-		case "schemas":
-			b, _ = appendValue(b, schemas)
-		case "meta":
-			b = appendUserMeta(b, u, base)
 		case "name":
 			var err error
 			if b, err = appendValue(b, h.nameValue(u.Attributes[k])); err != nil {
@@ -80,6 +63,34 @@ func (h *userHandler) appendUser(b []byte, u store.User, base string, schemas []
 		}
 	}
 	return append(b, '}'), nil
+}
+
+// appendOwnMember appends the value of the member key that the resource
+// sets itself rather than the stored attributes (userName, active, groups,
+// id, schemas, meta, and externalId when the user has one); false for any
+// other key.
+func (h *userHandler) appendOwnMember(b []byte, key string, u store.User, base string, schemas []string) ([]byte, bool) {
+	switch key {
+	case attrUserName:
+		return jsonenc.AppendString(b, u.UserName, true), true
+	case attrActive:
+		return strconv.AppendBool(b, u.Active), true
+	case attrGroups:
+		return h.appendGroupRefs(b, u.Groups), true
+	case "id":
+		return jsonenc.AppendString(b, u.ID, true), true
+	case "externalId":
+		if u.ExternalID == "" {
+			return b, false
+		}
+		return jsonenc.AppendString(b, u.ExternalID, true), true
+	case "schemas":
+		b, _ = appendValue(b, schemas)
+		return b, true
+	case "meta":
+		return appendUserMeta(b, u, base), true
+	}
+	return b, false
 }
 
 // nameValue is the name attribute as resource answers it: with the
@@ -196,24 +207,8 @@ func (h *userHandler) appendUserRaw(b []byte, u store.User, base string, schemas
 			}
 			i++
 		} else {
-			key := fixed[j]
-			b = jsonenc.AppendKey(b, k, key, true)
-			switch key {
-			case attrUserName:
-				b = jsonenc.AppendString(b, u.UserName, true)
-			case attrActive:
-				b = strconv.AppendBool(b, u.Active)
-			case attrGroups:
-				b = h.appendGroupRefs(b, u.Groups)
-			case "id":
-				b = jsonenc.AppendString(b, u.ID, true)
-			case "externalId":
-				b = jsonenc.AppendString(b, u.ExternalID, true)
-			case "schemas":
-				b, _ = appendValue(b, schemas)
-			case "meta":
-				b = appendUserMeta(b, u, base)
-			}
+			b = jsonenc.AppendKey(b, k, fixed[j], true)
+			b, _ = h.appendOwnMember(b, fixed[j], u, base, schemas)
 			j++
 		}
 		k++

@@ -17,6 +17,7 @@ import (
 	"github.com/scimbridge/scimbridge/scim/auth"
 	"github.com/scimbridge/scimbridge/store"
 	"github.com/scimbridge/scimbridge/store/sqlite"
+	"github.com/scimbridge/scimbridge/store/storetest"
 )
 
 var userJSONSchemas = []string{"urn:ietf:params:scim:schemas:core:2.0:User", "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"}
@@ -213,7 +214,7 @@ func FuzzAppendRawValue(f *testing.F) {
 		if err := dec.Decode(&d); err != nil || dec.More() {
 			t.Fatalf("vouched for %q, which does not decode: %v", v, err)
 		}
-		want, err := appendValue(nil, asStored(d))
+		want, err := appendValue(nil, storetest.NumbersAsStored(d))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -221,27 +222,6 @@ func FuzzAppendRawValue(f *testing.F) {
 			t.Fatalf("%q:\n got %s\nwant %s", v, got, want)
 		}
 	})
-}
-
-// asStored turns json.Numbers into int64 or float64, as the store decodes.
-func asStored(v any) any {
-	switch t := v.(type) {
-	case map[string]any:
-		for k, e := range t {
-			t[k] = asStored(e)
-		}
-	case []any:
-		for i, e := range t {
-			t[i] = asStored(e)
-		}
-	case json.Number:
-		if n, err := t.Int64(); err == nil {
-			return n
-		}
-		f, _ := t.Float64()
-		return f
-	}
-	return v
 }
 
 func FuzzAppendUserRaw(f *testing.F) {
@@ -263,7 +243,7 @@ func FuzzAppendUserRaw(f *testing.F) {
 		if err := dec.Decode(&m); err != nil || dec.More() {
 			t.Fatalf("vouched for %q, which does not decode: %v", raw, err)
 		}
-		u.RawAttributes, u.Attributes = "", asStored(m).(map[string]any)
+		u.RawAttributes, u.Attributes = "", storetest.NumbersAsStored(m).(map[string]any)
 		if want := direct(t, h, u, h.links.base+"/Users/"); string(got) != want {
 			t.Fatalf("%q:\n got %s\nwant %s", raw, got, want)
 		}

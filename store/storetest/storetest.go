@@ -1233,7 +1233,7 @@ func testRawAttributes(t *testing.T, s store.Store) {
 					t.Fatalf("%s: RawAttributes %q: %v", raw[i].UserName, raw[i].RawAttributes, err)
 				}
 				got := raw[i]
-				got.RawAttributes, got.Attributes = "", numbersAsStored(m).(map[string]any)
+				got.RawAttributes, got.Attributes = "", NumbersAsStored(m).(map[string]any)
 				if diff := cmp.Diff(plain[i], got, cmpOpts...); diff != "" {
 					t.Errorf("%+v, %s (-plain +raw):\n%s", q, raw[i].UserName, diff)
 				}
@@ -1242,17 +1242,18 @@ func testRawAttributes(t *testing.T, s store.Store) {
 	}
 }
 
-// numbersAsStored turns json.Numbers into the int64 or float64 the store
-// gives back.
-func numbersAsStored(v any) any {
+// NumbersAsStored turns the json.Numbers of a value decoded with UseNumber
+// into what a store gives back (int64 when integral and in range, else
+// float64), in place; for tests that decode User.RawAttributes.
+func NumbersAsStored(v any) any {
 	switch t := v.(type) {
 	case map[string]any:
 		for k, e := range t {
-			t[k] = numbersAsStored(e)
+			t[k] = NumbersAsStored(e)
 		}
 	case []any:
 		for i, e := range t {
-			t[i] = numbersAsStored(e)
+			t[i] = NumbersAsStored(e)
 		}
 	case json.Number:
 		if n, err := t.Int64(); err == nil {
