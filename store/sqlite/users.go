@@ -9,10 +9,10 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/google/uuid"
 
+	"github.com/scimbridge/scimbridge/internal/jsondec"
 	"github.com/scimbridge/scimbridge/store"
 )
 
@@ -131,188 +131,15 @@ func decodeAttrsQuick(s string) (map[string]any, error) {
 // encoding/json's decoder for the attributes than in SQLite. Strings share
 // attrs' memory instead of being copied.
 func quickDecodeAttrs(attrs string) (map[string]any, bool) {
-	d := attrDecoder{s: attrs}
-	d.space()
-	if strings.HasPrefix(d.s[d.i:], "null") {
-		d.i += 4
-		d.space()
-		return map[string]any{}, d.i == len(d.s)
+	if strings.TrimSpace(attrs) == "null" {
+		return map[string]any{}, true
 	}
-	v, ok := d.value(0)
-	m, isMap := v.(map[string]any)
-	if !ok || !isMap {
-		return nil, false
-	}
-	d.space()
-	return m, d.i == len(d.s)
+	return jsondec.Object(attrs, storedNumber)
 }
 
-// attrDecoder reads JSON values for quickDecodeAttrs.
-type attrDecoder struct {
-	s string
-	i int
-}
-
-func (d *attrDecoder) space() {
-	for d.i < len(d.s) && (d.s[d.i] == ' ' || d.s[d.i] == '\t' || d.s[d.i] == '\n' || d.s[d.i] == '\r') {
-		d.i++
-	}
-}
-
-// next reads what follows a member or element: a comma (more: true) or
-// the closing byte (more: false); ok is false for anything else.
-func (d *attrDecoder) next(closing byte) (more, ok bool) {
-	d.space()
-	if d.i >= len(d.s) {
-		return false, false
-	}
-	d.i++
-	switch d.s[d.i-1] {
-	case ',':
-		return true, true
-	case closing:
-		return false, true
-	}
-	return false, false
-}
-
-func (d *attrDecoder) value(depth int) (any, bool) {
-	if depth > 64 || d.i >= len(d.s) {
-		return nil, false
-	}
-	switch c := d.s[d.i]; {
-	case c == '{':
-		d.i++
-		m := map[string]any{}
-		d.space()
-		if d.i < len(d.s) && d.s[d.i] == '}' {
-			d.i++
-			return m, true
-		}
-		for {
-			d.space()
-			k, ok := d.str()
-			if !ok {
-				return nil, false
-			}
-			d.space()
-			if d.i >= len(d.s) || d.s[d.i] != ':' {
-				return nil, false
-			}
-			d.i++
-			d.space()
-			v, ok := d.value(depth + 1)
-			if !ok {
-				return nil, false
-			}
-			m[k] = v
-			if more, ok := d.next('}'); !ok {
-				return nil, false
-			} else if !more {
-				return m, true
-			}
-		}
-	case c == '[':
-		d.i++
-		l := []any{}
-		d.space()
-		if d.i < len(d.s) && d.s[d.i] == ']' {
-			d.i++
-			return l, true
-		}
-		for {
-			d.space()
-			v, ok := d.value(depth + 1)
-			if !ok {
-				return nil, false
-			}
-			l = append(l, v)
-			if more, ok := d.next(']'); !ok {
-				return nil, false
-			} else if !more {
-				return l, true
-			}
-		}
-	case c == '"':
-		return d.str()
-	case c == 't' && strings.HasPrefix(d.s[d.i:], "true"):
-		d.i += 4
-		return true, true
-	case c == 'f' && strings.HasPrefix(d.s[d.i:], "false"):
-		d.i += 5
-		return false, true
-	case c == 'n' && strings.HasPrefix(d.s[d.i:], "null"):
-		d.i += 4
-		return nil, true
-	case c == '-' || c >= '0' && c <= '9':
-		return d.number()
-	}
-	return nil, false
-}
-
-// str reads a string without escapes, of valid UTF-8 and no control
-// characters (what needs no unquoting).
-func (d *attrDecoder) str() (string, bool) {
-	if d.i >= len(d.s) || d.s[d.i] != '"' {
-		return "", false
-	}
-	start := d.i + 1
-	ascii := true
-	for j := start; j < len(d.s); j++ {
-		switch c := d.s[j]; {
-		case c == '"':
-			v := d.s[start:j]
-			if !ascii && !utf8.ValidString(v) {
-				return "", false
-			}
-			d.i = j + 1
-			return v, true
-		case c == '\\' || c < 0x20:
-			return "", false
-		case c >= utf8.RuneSelf:
-			ascii = false
-		}
-	}
-	return "", false
-}
-
-// number reads a JSON number as unmarkNumbers converts it.
-func (d *attrDecoder) number() (any, bool) {
-	start := d.i
-	j := d.i
-	if j < len(d.s) && d.s[j] == '-' {
-		j++
-	}
-	digits := func() int {
-		k := j
-		for j < len(d.s) && d.s[j] >= '0' && d.s[j] <= '9' {
-			j++
-		}
-		return j - k
-	}
-	switch {
-	case j < len(d.s) && d.s[j] == '0':
-		j++
-	case digits() == 0:
-		return nil, false
-	}
-	if j < len(d.s) && d.s[j] == '.' {
-		j++
-		if digits() == 0 {
-			return nil, false
-		}
-	}
-	if j < len(d.s) && (d.s[j] == 'e' || d.s[j] == 'E') {
-		j++
-		if j < len(d.s) && (d.s[j] == '+' || d.s[j] == '-') {
-			j++
-		}
-		if digits() == 0 {
-			return nil, false
-		}
-	}
-	d.i = j
-	return unmarkNumbers(json.Number(d.s[start:j])), true
+// storedNumber is a number as unmarkNumbers converts it.
+func storedNumber(lit string) (any, bool) {
+	return unmarkNumbers(json.Number(lit)), true
 }
 
 // nullable stores "" as NULL (externalId absent).
