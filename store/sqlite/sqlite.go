@@ -146,7 +146,7 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		cacheBytes = defaultLookupCacheBytes
 	}
 	users := newUserCache(cacheBytes)
-	wr, err := newWriter(ctx, conn, cp.notify, users)
+	wr, err := newWriter(conn, cp.notify, users)
 	if err != nil {
 		_ = conn.Close()
 		_ = cp.close()

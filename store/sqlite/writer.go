@@ -210,7 +210,7 @@ func (c *memberCache) put(group string, version int64, gen uint64, members []sto
 	c.entries[group] = cachedMembers{version: version, gen: gen, members: members}
 }
 
-func newWriter(ctx context.Context, conn *sql.Conn, committed func(), users *userCache) (*writer, error) {
+func newWriter(conn *sql.Conn, committed func(), users *userCache) (*writer, error) {
 	w := &writer{
 		tx:        wtx{conn: conn},
 		reqs:      make(chan *request, queueLen),
