@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -315,6 +316,34 @@ func TestLookupCacheNeverServesAnAnsweredWriteStale(t *testing.T) {
 		if got := lookup(t, db, "t", fmt.Sprintf("u%d", i)); !cmp.Equal(got, want) {
 			t.Errorf("u%d at the end:\n%s", i, cmp.Diff(want, got))
 		}
+	}
+}
+
+// A second store with a lookup cache on the same file is refused while the
+// first is open (its cache would miss the first one's writes); one
+// without a cache is not, and the file is free again after Close.
+func TestOneCachingStorePerFile(t *testing.T) {
+	db, path := open(t)
+	ctx := t.Context()
+	if _, err := Open(ctx, path, Options{}); err == nil || !strings.Contains(err.Error(), "in use by another scimbridge serve") {
+		t.Fatalf("second Open with a cache: %v, want refused", err)
+	}
+	plain, err := Open(ctx, path, Options{LookupCacheBytes: -1})
+	if err != nil {
+		t.Fatalf("Open without a cache: %v", err)
+	}
+	if err := plain.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	again, err := Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatalf("Open after Close: %v", err)
+	}
+	if err := again.Close(); err != nil {
+		t.Fatal(err)
 	}
 }
 

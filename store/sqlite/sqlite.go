@@ -25,6 +25,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"os"
 	"path"
 	"slices"
 	"strconv"
@@ -68,6 +69,7 @@ type DB struct {
 	// noOutbox is Options.NoOutbox as a set; read-only after Open.
 	noOutbox map[string]bool
 	users    *userCache // lookups by userName; nil when off
+	lock     *os.File   // held while users is on (lock_unix.go); nil otherwise
 }
 
 // readerConns is the size of the read pool; WAL lets readers run alongside
@@ -146,15 +148,25 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		cacheBytes = defaultLookupCacheBytes
 	}
 	users := newUserCache(cacheBytes)
-	wr, err := newWriter(conn, cp.notify, users)
+	var lock *os.File
+	if users != nil {
+		lock, err = lockFile(path)
+	}
+	var wr *writer
+	if err == nil {
+		wr, err = newWriter(conn, cp.notify, users)
+	}
 	if err != nil {
+		if lock != nil {
+			_ = lock.Close()
+		}
 		_ = conn.Close()
 		_ = cp.close()
 		_ = r.Close()
 		_ = w.Close()
 		return nil, fmt.Errorf("open sqlite store %q: %w", path, err)
 	}
-	return &DB{w: w, wr: wr, r: r, cp: cp, now: now, noOutbox: noOutbox, users: users}, nil
+	return &DB{w: w, wr: wr, r: r, cp: cp, now: now, noOutbox: noOutbox, users: users, lock: lock}, nil
 }
 
 // Close stops accepting writes (they return ErrClosed), waits until every
@@ -163,7 +175,12 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 // checkpoints the WAL. Calling Close again is a no-op.
 func (d *DB) Close() error {
 	d.wr.close()
-	return errors.Join(d.cp.close(), d.r.Close(), d.w.Close())
+	err := errors.Join(d.cp.close(), d.r.Close(), d.w.Close())
+	if d.lock != nil {
+		err = errors.Join(err, d.lock.Close())
+		d.lock = nil
+	}
+	return err
 }
 
 // Pool names returned by Stats.
