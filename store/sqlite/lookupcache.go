@@ -21,9 +21,9 @@ import (
 // answers what the statement would have answered.
 //
 // Coherence. Only the writer changes the database (one serve process owns
-// the file; `scimbridge reconcile`, run as a process of its own, writes
-// links, runs and results, never users, groups or memberships, and no
-// other command writes to a database in use). An SQLite update hook on the writer
+// the file, which lockFile enforces; `scimbridge reconcile`, run as a
+// process of its own without a cache, writes links, runs and results,
+// never users, groups or memberships). An SQLite update hook on the writer
 // connection sees every row it inserts, updates or deletes: a users row
 // drops the entry of that row (its seq); any groups row drops every entry,
 // since a rename or delete changes the groups attribute of all its members;
