@@ -100,9 +100,20 @@ func (s *Server) writeList(w http.ResponseWriter, r *http.Request, ts *tenantSer
 				if i > 0 {
 					body = append(body, ',')
 				}
+				// A user the store hands out with a Memo is rendered once
+				// per version: the same Memo means the same data, and base
+				// (the tenant's URL) is all else the JSON depends on here.
+				if m, ok := u.Memo.Get(base); ok {
+					body = append(body, m...)
+					continue
+				}
+				start := len(body)
 				if body, done = ts.users.appendUserRaw(body, u, base, schemas); !done {
 					body = append(body[:0], `{"Resources":[`...)
 					break
+				}
+				if u.Memo != nil {
+					u.Memo.Put(base, slices.Clone(body[start:]))
 				}
 			}
 		}

@@ -58,6 +58,11 @@ type User struct {
 	Version   int64 // starts at 1, +1 on every change; the ETag is W/"<Version>"
 	CreatedAt time.Time
 	UpdatedAt time.Time
+	// Memo, set by some reads of some backends, is shared by every read of
+	// this user that returns the same data, until the user or its groups
+	// change (see Memo). Nil when the backend keeps none. Ignored by
+	// writes.
+	Memo *Memo
 }
 
 // GroupRef is a reference from a user to a group it belongs to.

@@ -21,6 +21,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/scimbridge/scimbridge/atlassian/atlassiantest"
+	"github.com/scimbridge/scimbridge/config"
 )
 
 // issueMetrics are the names issue 6 promises dashboards and alerts.
@@ -323,7 +324,7 @@ tenants:
 	lc := scrapeMetrics(t, metricsURL)
 	for name, want := range map[string]float64{
 		"scimbridge_lookup_cache_hits_total": 1, "scimbridge_lookup_cache_misses_total": 2,
-		"scimbridge_lookup_cache_entries": 1, "scimbridge_lookup_cache_max_bytes": 8 << 20,
+		"scimbridge_lookup_cache_entries": 1, "scimbridge_lookup_cache_max_bytes": config.DefaultLookupCacheMiB << 20,
 	} {
 		if got := at(t, lc, name, nil); got != want {
 			t.Errorf("%s = %v after three lookups of one user, want %v", name, got, want)

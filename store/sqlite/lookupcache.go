@@ -37,15 +37,34 @@ import (
 // nothing at all was dropped between the start of the statement that read
 // it and the add (epoch), so a row read before a commit cannot be added
 // after that commit's drop.
+//
+// Memo. A hit hands out the entry's store.Memo with the user. An entry is
+// never changed, only replaced or dropped, so whatever a reader derives
+// from it and keeps there stays true of what every later hit returns; the
+// scim layer keeps the user's JSON, so a hit skips the rendering too. The
+// memo's bytes count against the budget by estimate (memoEstimate).
 
 // defaultLookupCacheBytes is the lookup cache's size when Options leave it
-// zero: about 10,000 typical users (an entry of an Okta-shaped user costs
-// ~750 bytes of heap, measured).
-const defaultLookupCacheBytes = 8 << 20
+// zero: about 11,000 typical users (an entry of an Okta-shaped user costs
+// ~750 bytes of heap, measured, and its memo about as much again).
+const defaultLookupCacheBytes = 16 << 20
 
 // cachedUserOverhead approximates the bytes an entry costs beyond its
 // strings: the entry, three map slots, the user struct, group refs.
 const cachedUserOverhead = 400
+
+// memoEstimate is what a reader is expected to keep in an entry's memo: the
+// scim layer's JSON of the user, which holds the attributes, the id twice
+// (id, meta.location), the base URL, userName, group references and about
+// 250 bytes of fixed keys and meta. An estimate: the memo's real size is
+// not known when the entry is added.
+func memoEstimate(r userRow) int {
+	n := 320 + len(r.attrs) + 2*len(r.u.ID) + len(r.u.UserName) + len(r.u.ExternalID)
+	for _, g := range r.u.Groups {
+		n += 100 + len(g.ID) + len(g.DisplayName)
+	}
+	return n
+}
 
 type userCache struct {
 	max   int           // bytes
@@ -65,6 +84,9 @@ type cachedUser struct {
 	key  string
 	row  userRow // never modified
 	size int
+	// memo goes with every hit: an entry is never changed, only replaced
+	// or dropped, so what a reader keeps in it stays true of row.
+	memo store.Memo
 }
 
 func newUserCache(maxBytes int) *userCache {
@@ -110,19 +132,20 @@ func lookupKey(tenant string, q store.Query) (string, bool) {
 	return tenant + "\x00" + fold(v), true
 }
 
-// get returns the cached row for key; its Groups are the caller's own.
-func (c *userCache) get(key string) (userRow, bool) {
+// get returns the cached row for key, its Groups the caller's own, and the
+// entry's memo.
+func (c *userCache) get(key string) (userRow, *store.Memo, bool) {
 	c.mu.RLock()
 	e, ok := c.byKey[key]
 	c.mu.RUnlock()
 	if !ok {
 		c.misses.Add(1)
-		return userRow{}, false
+		return userRow{}, nil, false
 	}
 	c.hits.Add(1)
 	r := e.row
 	r.u.Groups = slices.Clone(r.u.Groups)
-	return r, true
+	return r, &e.memo, true
 }
 
 // put adds r under key, unless something was dropped since epoch was read
@@ -134,6 +157,7 @@ func (c *userCache) put(epoch uint64, key string, r userRow) {
 	for _, g := range r.u.Groups {
 		size += 32 + len(g.ID) + len(g.DisplayName)
 	}
+	size += memoEstimate(r)
 	if size > c.max/16 {
 		return // a giant row would evict a crowd of ordinary ones
 	}

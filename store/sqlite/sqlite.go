@@ -55,7 +55,7 @@ type Options struct {
 	NoOutbox []string
 	// LookupCacheBytes bounds the lookup cache (lookupcache.go), which
 	// answers repeated `userName eq` lookups without SQLite: 0 means
-	// defaultLookupCacheBytes (8 MiB), a negative value turns it off.
+	// defaultLookupCacheBytes (16 MiB), a negative value turns it off.
 	LookupCacheBytes int
 }
 

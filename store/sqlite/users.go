@@ -265,11 +265,12 @@ func (d *DB) ListUsers(ctx context.Context, tenant string, q store.Query) ([]sto
 		if err := ctx.Err(); err != nil {
 			return nil, 0, err
 		}
-		if r, ok := d.users.get(key); ok {
+		if r, memo, ok := d.users.get(key); ok {
 			u, err := r.user(q.RawAttributes)
 			if err != nil {
 				return nil, 0, fmt.Errorf("list users of tenant %q: %w", tenant, err)
 			}
+			u.Memo = memo
 			return []store.User{u}, 1, nil
 		}
 		epoch = d.users.epoch.Load() // before the statement (lookupcache.go)

@@ -61,6 +61,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"DeleteRemovesMemberships", testDeleteRemovesMemberships},
 		{"Paging", testPaging},
 		{"RawAttributes", testRawAttributes},
+		{"Memo", testMemo},
 		{"UserFilters", testUserFilters},
 		{"GroupFilters", testGroupFilters},
 		{"UnsupportedFilters", testUnsupportedFilters},
