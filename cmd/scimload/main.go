@@ -65,6 +65,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	ops := fs.String("ops", "create,get-by-filter,patch-user,patch-group-members", "phases to run, in this order")
 	groupMembers := fs.Int("group-members", 1000, "members the PATCHed group holds besides the users added and removed")
 	lookupUsers := fs.Int("lookup-users", 1000, "distinct users get-by-filter cycles through (from the middle of the table; the whole table if it holds fewer than twice as many)")
+	lookupsOut := fs.String("lookups-out", "", "write get-by-filter's requests to this file, one per line: path and query, a tab, the userName member the answer must hold (for wrk, test/bench/wrk.sh)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -159,6 +160,11 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	lookups := make([]lookup, len(names))
 	for i, n := range names {
 		lookups[i] = l.lookupRequest(n)
+	}
+	if *lookupsOut != "" {
+		if err := writeLookups(*lookupsOut, l.path, lookups); err != nil {
+			return err
+		}
 	}
 	phases := []phase{
 		{"create", func(w *worker, i int64) error {
@@ -526,12 +532,35 @@ type lookup struct {
 }
 
 func (l *loader) lookupRequest(name string) lookup {
-	q := url.QueryEscape(fmt.Sprintf("userName eq %q", name))
 	return lookup{
 		name: name,
-		req:  l.request(nil, "GET", "/Users?filter="+q+"&startIndex=1&count=100", nil),
+		req:  l.request(nil, "GET", lookupTarget(name), nil),
 		want: jsonMember("userName", name),
 	}
+}
+
+// lookupTarget is the path (below the tenant's base) and query of the
+// lookup of name, as Okta sends it.
+func lookupTarget(name string) string {
+	return "/Users?filter=" + url.QueryEscape(fmt.Sprintf("userName eq %q", name)) + "&startIndex=1&count=100"
+}
+
+// writeLookups writes the lookups for another load generator: per line the
+// request target (base path included), a tab, and the JSON member the
+// answer must contain.
+func writeLookups(file, basePath string, lookups []lookup) error {
+	var b []byte
+	for _, lk := range lookups {
+		b = append(b, basePath...)
+		b = append(b, lookupTarget(lk.name)...)
+		b = append(b, '\t')
+		b = append(b, lk.want...)
+		b = append(b, '\n')
+	}
+	if err := os.WriteFile(file, b, 0o644); err != nil {
+		return fmt.Errorf("--lookups-out: %w", err)
+	}
+	return nil
 }
 
 var totalKey = []byte(`"totalResults":`)

@@ -5,9 +5,11 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -140,10 +142,38 @@ func TestRunAgainstScimbridge(t *testing.T) {
 	t.Cleanup(ts.Close)
 
 	var out bytes.Buffer
+	lookupsFile := filepath.Join(t.TempDir(), "lookups.txt")
 	err = run(ctx, []string{"--url", ts.URL + "/scim/v2/okta", "--token", "tok", "--users", "60", "--clients", "1,3",
-		"--duration", "300ms", "--group-members", "10"}, &out)
+		"--duration", "300ms", "--group-members", "10", "--lookups-out", lookupsFile}, &out)
 	if err != nil {
 		t.Fatalf("run: %v\n%s", err, out.String())
+	}
+	// Each line of --lookups-out is a lookup the server answers with the
+	// user it names.
+	written, err := os.ReadFile(lookupsFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(string(written), "\n"), "\n")
+	if len(lines) != 60 { // every user: the table holds fewer than 2 x --lookup-users
+		t.Errorf("--lookups-out wrote %d lines, want 60", len(lines))
+	}
+	for _, line := range lines[:3] {
+		target, want, ok := strings.Cut(line, "\t")
+		if !ok || !strings.HasPrefix(target, "/scim/v2/okta/Users?filter=") {
+			t.Fatalf("--lookups-out line %q", line)
+		}
+		req, _ := http.NewRequest(http.MethodGet, ts.URL+target, nil)
+		req.Header.Set("Authorization", "Bearer tok")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), want) || !strings.Contains(string(body), `"totalResults":1`) {
+			t.Errorf("GET %s: %d %s; want one user with %s", target, resp.StatusCode, body, want)
+		}
 	}
 	rows := 0
 	for _, line := range strings.Split(out.String(), "\n") {
