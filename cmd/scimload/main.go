@@ -66,6 +66,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	groupMembers := fs.Int("group-members", 1000, "members the PATCHed group holds besides the users added and removed")
 	lookupUsers := fs.Int("lookup-users", 1000, "distinct users get-by-filter cycles through (from the middle of the table; the whole table if it holds fewer than twice as many)")
 	lookupsOut := fs.String("lookups-out", "", "write get-by-filter's requests to this file, one per line: path and query, a tab, the userName member the answer must hold (for wrk, test/bench/wrk.sh)")
+	membersOut := fs.String("members-out", "", "write patch-group-members' group and users to this file, one line per user: the group's path, a tab, the user's id (for wrk, test/bench/wrk.sh)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -164,6 +165,15 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if *lookupsOut != "" {
 		if err := writeLookups(*lookupsOut, l.path, lookups); err != nil {
 			return err
+		}
+	}
+	if *membersOut != "" {
+		var b []byte
+		for _, id := range ids {
+			b = fmt.Appendf(b, "%s/Groups/%s\t%s\n", l.path, groupID, id)
+		}
+		if err := os.WriteFile(*membersOut, b, 0o644); err != nil {
+			return fmt.Errorf("--members-out: %w", err)
 		}
 	}
 	phases := []phase{

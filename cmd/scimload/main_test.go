@@ -143,14 +143,41 @@ func TestRunAgainstScimbridge(t *testing.T) {
 
 	var out bytes.Buffer
 	lookupsFile := filepath.Join(t.TempDir(), "lookups.txt")
+	membersFile := filepath.Join(t.TempDir(), "members.txt")
 	err = run(ctx, []string{"--url", ts.URL + "/scim/v2/okta", "--token", "tok", "--users", "60", "--clients", "1,3",
-		"--duration", "300ms", "--group-members", "10", "--lookups-out", lookupsFile}, &out)
+		"--duration", "300ms", "--group-members", "10", "--lookups-out", lookupsFile, "--members-out", membersFile}, &out)
 	if err != nil {
 		t.Fatalf("run: %v\n%s", err, out.String())
 	}
+	// --members-out names the PATCHed group and users that exist.
+	written, err := os.ReadFile(membersFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, line := range strings.Split(strings.TrimSuffix(string(written), "\n"), "\n") {
+		group, user, ok := strings.Cut(line, "\t")
+		if !ok || !strings.HasPrefix(group, "/scim/v2/okta/Groups/") {
+			t.Fatalf("--members-out line %q", line)
+		}
+		if i > 2 {
+			continue
+		}
+		for _, target := range []string{group, "/scim/v2/okta/Users/" + user} {
+			req, _ := http.NewRequest(http.MethodGet, ts.URL+target, nil)
+			req.Header.Set("Authorization", "Bearer tok")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				t.Errorf("GET %s (from --members-out): %d", target, resp.StatusCode)
+			}
+		}
+	}
 	// Each line of --lookups-out is a lookup the server answers with the
 	// user it names.
-	written, err := os.ReadFile(lookupsFile)
+	written, err = os.ReadFile(lookupsFile)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,7 +5,7 @@
 -- it is goes unchecked here (scimload checks that).
 local token = assert(os.getenv("BENCH_SCIM_TOKEN"), "BENCH_SCIM_TOKEN is not set")
 local targets = {}
-for line in io.lines(assert(os.getenv("LOOKUPS"), "LOOKUPS is not set")) do
+for line in io.lines((assert(os.getenv("LOOKUPS"), "LOOKUPS is not set"))) do
   targets[#targets + 1] = line:match("^([^\t]+)\t")
 end
 local headers = { ["Authorization"] = "Bearer " .. token, ["Accept"] = "application/scim+json" }
