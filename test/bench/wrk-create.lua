@@ -1,7 +1,7 @@
 -- wrk script: POST /Users of Okta-shaped users (scimload's body), each with
 -- a userName of its own (RUN_ID, the thread, a counter). Every answer must
 -- be 201 and carry a userName.
-local token = assert(os.getenv("BENCH_SCIM_TOKEN"), "BENCH_SCIM_TOKEN is not set")
+dofile(debug.getinfo(1, "S").source:match("^@(.*/)") .. "wrk-common.lua")
 local base = assert(os.getenv("BASE_PATH"), "BASE_PATH is not set") -- /scim/v2/<tenant>
 local run = os.getenv("RUN_ID") or tostring(os.time())
 local headers = {
@@ -9,14 +9,7 @@ local headers = {
   ["Content-Type"] = "application/scim+json",
 }
 
-local threads = {}
-function setup(thread)
-  thread:set("tid", #threads + 1)
-  table.insert(threads, thread)
-end
-
 local n = 0
-good, bad = 0, 0
 function request()
   n = n + 1
   local name = "wrk-" .. run .. "-" .. tid .. "-" .. n
@@ -34,10 +27,4 @@ function response(status, headers, body)
   end
 end
 
-function done(summary, latency, requests)
-  local g, b = 0, 0
-  for _, t in ipairs(threads) do
-    g, b = g + t:get("good"), b + t:get("bad")
-  end
-  io.write(string.format("checked: %d users created, %d wrong answers\n", g, b))
-end
+report("%d users created%.0s, %d wrong")

@@ -4,7 +4,7 @@
 -- wrote (file in MEMBERS: the group's path, a tab, a user id). Each thread
 -- works through users of its own. Every answer must be 200 (the group,
 -- members included) or 204, as the tenant's preset says.
-local token = assert(os.getenv("BENCH_SCIM_TOKEN"), "BENCH_SCIM_TOKEN is not set")
+dofile(debug.getinfo(1, "S").source:match("^@(.*/)") .. "wrk-common.lua")
 local group, users = nil, {}
 for line in io.lines((assert(os.getenv("MEMBERS"), "MEMBERS is not set"))) do
   local g, u = line:match("^([^\t]+)\t(.+)$")
@@ -14,16 +14,9 @@ end
 local headers = { ["Authorization"] = "Bearer " .. token, ["Content-Type"] = "application/scim+json" }
 local schemas = '{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":['
 
-local threads = {}
-function setup(thread)
-  thread:set("first", #threads * 500)
-  table.insert(threads, thread)
-end
-
 local n = 0
-good, bad, bodies = 0, 0, 0
 function request()
-  local user = users[(first + math.floor(n / 2)) % #users + 1]
+  local user = users[(tid * 500 + math.floor(n / 2)) % #users + 1]
   local op
   if n % 2 == 0 then
     op = '{"op":"add","path":"members","value":[{"value":"' .. user .. '"}]}'
@@ -44,10 +37,4 @@ function response(status, headers, body)
   end
 end
 
-function done(summary, latency, requests)
-  local g, b, m = 0, 0, 0
-  for _, t in ipairs(threads) do
-    g, b, m = g + t:get("good"), b + t:get("bad"), m + t:get("bodies")
-  end
-  io.write(string.format("checked: %d answered (%d with the members), %d wrong\n", g, m, b))
-end
+report("%d answered (%d with the members), %d wrong")
