@@ -12,7 +12,8 @@ import (
 // NormalizeBody rewrites a raw PATCH request body BEFORE elimity sees it,
 // for forms elimity would reject but IdPs send. It returns the body
 // unchanged (the same slice) when nothing needs rewriting, and an error only
-// for a body that is not JSON. Operations that need no rewrite keep their
+// for a body that is not JSON or carries more than MaxOperations operations
+// (a scimerrors.ScimError value, 400 invalidValue). Operations that need no rewrite keep their
 // bytes; everything outside the Operations array is kept byte for byte.
 //
 // The rewrites, each found by sending the form through a real scim.Server
@@ -64,6 +65,12 @@ func NormalizeBody(body []byte, s Schema) ([]byte, error) {
 	var ops []json.RawMessage
 	if err := json.Unmarshal(fields[opsAt].raw, &ops); err != nil {
 		return body, nil // not an array: elimity answers 400 itself
+	}
+	// Refused here, before each operation's path is parsed (by us and by
+	// elimity, whose filter parser costs ~0.4 ms a path): 15,000 operations
+	// took 6 s of CPU to be refused by Apply.
+	if err := checkCount(len(ops)); err != nil {
+		return nil, err
 	}
 	out := make([]json.RawMessage, 0, len(ops))
 	changed := false

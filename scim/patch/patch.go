@@ -34,12 +34,8 @@ type Schema struct {
 // More than MaxOperations operations are refused (400 invalidValue) before
 // any is applied.
 func Apply(res map[string]any, ops []scim.PatchOperation, s Schema) (map[string]any, error) {
-	if len(ops) > MaxOperations {
-		return nil, scimerrors.ScimError{
-			ScimType: scimerrors.ScimTypeInvalidValue,
-			Detail:   fmt.Sprintf("a PATCH request may carry at most %d operations, this one has %d", MaxOperations, len(ops)),
-			Status:   http.StatusBadRequest,
-		}
+	if err := checkCount(len(ops)); err != nil {
+		return nil, err
 	}
 	out := shallowMap(res)
 	for i, op := range ops {
@@ -59,6 +55,18 @@ func Apply(res map[string]any, ops []scim.PatchOperation, s Schema) (map[string]
 // members in one operation's value, and the group member fast path
 // (scim.memberOps) does not come here.
 const MaxOperations = 1000
+
+// checkCount refuses more than MaxOperations operations.
+func checkCount(n int) error {
+	if n > MaxOperations {
+		return scimerrors.ScimError{
+			ScimType: scimerrors.ScimTypeInvalidValue,
+			Detail:   fmt.Sprintf("a PATCH request may carry at most %d operations, this one has %d", MaxOperations, n),
+			Status:   http.StatusBadRequest,
+		}
+	}
+	return nil
+}
 
 // opCtx identifies the operation being applied, for error details.
 type opCtx struct {
