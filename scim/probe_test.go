@@ -627,3 +627,52 @@ func TestProbeIfNoneMatchOnWrites(t *testing.T) {
 		t.Errorf("DELETE unknown id with If-None-Match: %d, want 404", status)
 	}
 }
+
+// Only an explicit true activates a user: the store has no unassigned
+// `active`, and a PATCH removing it, a null, or a PUT leaving it out made a
+// deactivated account active again. Creating without it makes an active user.
+func TestProbeOnlyTrueActivates(t *testing.T) {
+	e := newPatchEnv(t, scim.Tenant{Name: "t"})
+	u := e.user("ada")
+	active := func(step string, want bool) {
+		t.Helper()
+		status, _, doc := e.do(http.MethodGet, "/Users/"+u, "")
+		if status != http.StatusOK || doc["active"] != want {
+			t.Errorf("%s: %d, active %v, want %v", step, status, doc["active"], want)
+		}
+	}
+	patchOK := func(step, ops string) {
+		t.Helper()
+		if status, _, doc := e.do(http.MethodPatch, "/Users/"+u, `{`+probePatchOp+`,"Operations":[`+ops+`]}`); status != http.StatusOK {
+			t.Fatalf("%s: %d %v", step, status, doc)
+		}
+	}
+	put := func(step, active string) {
+		t.Helper()
+		body := `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"ada"` + active + `}`
+		if status, _, doc := e.do(http.MethodPut, "/Users/"+u, body); status != http.StatusOK {
+			t.Fatalf("%s: %d %v", step, status, doc)
+		}
+	}
+	active("created without active", true)
+	patchOK("deactivate", `{"op":"replace","path":"active","value":false}`)
+	for _, op := range []string{
+		`{"op":"remove","path":"active"}`,
+		`{"op":"replace","path":"active","value":null}`,
+		`{"op":"replace","value":{"active":null}}`,
+		`{"op":"add","path":"active","value":null}`,
+	} {
+		patchOK(op, op)
+		active(op, false)
+	}
+	put("PUT without active", "")
+	active("PUT without active", false)
+	put("PUT with active null", `,"active":null`)
+	active("PUT with active null", false)
+	put("PUT with active true", `,"active":true`)
+	active("PUT with active true", true)
+	put("PUT without active, once active", "")
+	active("PUT without active, once active", true)
+	patchOK("remove, once active", `{"op":"remove","path":"active"}`)
+	active("remove, once active", true)
+}

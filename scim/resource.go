@@ -103,7 +103,11 @@ func cleanValue(v any) any {
 }
 
 // userFromAttributes splits a complete SCIM user (as validated by elimity or
-// produced by the PATCH applier) into the store record's fields.
+// produced by the PATCH applier) into the store record's fields. An absent
+// (or null) active leaves u.Active as it is: callers creating a user start
+// it true, and a PUT without active, a PATCH removing it or setting it to
+// null keep the current state, so that nothing but an explicit true ever
+// re-enables a deactivated account (the store has no unassigned state).
 func userFromAttributes(u *store.User, attrs map[string]any) error {
 	attrs = cleanAttributes(attrs)
 	name, ok := attrs[attrUserName].(string)
@@ -114,7 +118,7 @@ func userFromAttributes(u *store.User, attrs map[string]any) error {
 	if err != nil {
 		return err
 	}
-	active := true // RFC 7643 leaves an absent `active` to the provider: a pushed user is active unless told otherwise.
+	active := u.Active
 	if v, present := attrs[attrActive]; present {
 		b, ok := v.(bool)
 		if !ok {

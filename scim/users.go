@@ -28,7 +28,9 @@ type userHandler struct {
 var _ scim.ResourceSearcher = (*userHandler)(nil)
 
 func (h *userHandler) Create(r *http.Request, attrs scim.ResourceAttributes) (scim.Resource, error) {
-	u := store.User{Tenant: h.tenant}
+	// RFC 7643 leaves an absent `active` to the provider: a pushed user is
+	// active unless told otherwise.
+	u := store.User{Tenant: h.tenant, Active: true}
 	if err := userFromAttributes(&u, attrs); err != nil {
 		return scim.Resource{}, err
 	}
