@@ -5,12 +5,14 @@ package scim_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -675,4 +677,36 @@ func TestProbeOnlyTrueActivates(t *testing.T) {
 	active("PUT without active, once active", true)
 	patchOK("remove, once active", `{"op":"remove","path":"active"}`)
 	active("remove, once active", true)
+}
+
+// meta.lastModified and meta.created are shown in whole seconds and kept in
+// nanoseconds: filtering on the value a client read compares what it read
+// (eq found nothing, gt found the user again).
+func TestProbeMetaFiltersUseTheShownValue(t *testing.T) {
+	e := newPatchEnv(t, scim.Tenant{Name: "t"})
+	u := e.user("ada")
+	_, _, doc := e.do(http.MethodGet, "/Users/"+u, "")
+	meta, _ := doc["meta"].(map[string]any)
+	for _, attr := range []string{"lastModified", "created"} {
+		shown, _ := meta[attr].(string)
+		at, err := time.Parse(time.RFC3339, shown)
+		if err != nil {
+			t.Fatalf("meta.%s %q: %v", attr, shown, err)
+		}
+		for _, tc := range []struct {
+			op    string
+			value time.Time
+			found bool
+		}{
+			{"eq", at, true}, {"ne", at, false}, {"gt", at, false}, {"ge", at, true}, {"lt", at, false}, {"le", at, true},
+			{"gt", at.Add(-time.Second), true}, {"lt", at.Add(time.Second), true}, {"eq", at.Add(time.Millisecond), false},
+			{"le", at.Add(-time.Millisecond), false}, {"ge", at.Add(-time.Millisecond), true},
+		} {
+			filter := fmt.Sprintf(`meta.%s %s "%s" and userName eq "ada"`, attr, tc.op, tc.value.Format(time.RFC3339Nano))
+			status, _, doc := e.do(http.MethodGet, "/Users?filter="+url.QueryEscape(filter), "")
+			if n, _ := doc["totalResults"].(float64); status != http.StatusOK || (n == 1) != tc.found {
+				t.Errorf("%s: %d, %v results; want found=%v", filter, status, doc["totalResults"], tc.found)
+			}
+		}
+	}
 }

@@ -87,7 +87,7 @@ func runErr(t *testing.T, cases []errCase) {
 // (idp-scim-clients.md sections 3.3, 6, 8.4, 8.5, 9).
 func TestIdPFilters(t *testing.T) {
 	u, g := userSchema(), groupSchema()
-	created := mustTime(t, "2015-10-10T14:38:21.8617979-07:00")
+	createdNext := mustTime(t, "2015-10-10T14:38:22-07:00")
 	familyThenEmails := store.And{
 		Left: cmpOp(path("name", "familyName", false), store.OpEq, "Employee", false),
 		Right: store.Or{
@@ -110,8 +110,10 @@ func TestIdPFilters(t *testing.T) {
 		{"emails.value co", `emails.value co "example.com"`, u, cmpOp(emailsValue, store.OpCo, "example.com", false)},
 		{"postman grouped or", `name.FamilyName eq "Employee" and (emails.Value co "example.com" or emails.Value co "example.org")`, u, familyThenEmails},
 		{"postman sw", `userName sw "O"`, u, cmpOp(userName, store.OpSw, "O", false)},
-		{"postman meta.Created", `meta.Created gt "2015-10-10T14:38:21.8617979-07:00"`, u, cmpOp(metaCreated, store.OpGt, created, false)},
-		{"meta.lastModified", `meta.lastModified gt "2011-05-13T04:42:34Z"`, u, cmpOp(metaLastMod, store.OpGt, mustTime(t, "2011-05-13T04:42:34Z"), false)},
+		// meta is shown in whole seconds: "after t" is "from the next
+		// shown second on" (shownPrecision).
+		{"postman meta.Created", `meta.Created gt "2015-10-10T14:38:21.8617979-07:00"`, u, cmpOp(metaCreated, store.OpGe, createdNext, false)},
+		{"meta.lastModified", `meta.lastModified gt "2011-05-13T04:42:34Z"`, u, cmpOp(metaLastMod, store.OpGe, mustTime(t, "2011-05-13T04:42:35Z"), false)},
 		{"members eq", `members eq "id"`, g, cmpOp(path("members", "value", true), store.OpEq, "id", true)},
 		{"not active", `not (active eq true)`, u, store.Not{Inner: cmpOp(active, store.OpEq, true, false)}},
 		{"title pr", `title pr`, u, cmpOp(title, store.OpPr, nil, false)},
@@ -119,7 +121,7 @@ func TestIdPFilters(t *testing.T) {
 		// The Postman suite's unquoted values, quoted by Prepare.
 		{"postman unquoted grouped or", `name.FamilyName eq Employee and (emails.Value co example.com or emails.Value co example.org)`, u, familyThenEmails},
 		{"postman unquoted sw", `userName sw O`, u, cmpOp(userName, store.OpSw, "O", false)},
-		{"postman unquoted meta.Created", `meta.Created gt 2015-10-10T14:38:21.8617979-07:00`, u, cmpOp(metaCreated, store.OpGt, created, false)},
+		{"postman unquoted meta.Created", `meta.Created gt 2015-10-10T14:38:21.8617979-07:00`, u, cmpOp(metaCreated, store.OpGe, createdNext, false)},
 		{"old entra doc unquoted externalId", `externalId eq jyoung`, u, cmpOp(externalID, store.OpEq, "jyoung", true)},
 		{"entra unquoted value path", `emails[type eq work].value eq a@b.c`, u, entraWork},
 	})
@@ -157,7 +159,10 @@ func TestSpecialAttributes(t *testing.T) {
 		{"externalId group", `EXTERNALID eq "e1"`, g, cmpOp(externalID, store.OpEq, "e1", true)},
 		{"meta.created group", `meta.created ge "2024-01-02T03:04:05Z"`, g, cmpOp(metaCreated, store.OpGe, ts, false)},
 		{"META.LASTMODIFIED", `META.LASTMODIFIED lt "2024-01-02T03:04:05Z"`, u, cmpOp(metaLastMod, store.OpLt, ts, false)},
-		{"meta.created with offset", `meta.created eq "2024-01-02T05:04:05+02:00"`, u, cmpOp(metaCreated, store.OpEq, mustTime(t, "2024-01-02T05:04:05+02:00"), false)},
+		{"meta.created with offset", `meta.created eq "2024-01-02T05:04:05+02:00"`, u, store.And{
+			Left:  cmpOp(metaCreated, store.OpGe, mustTime(t, "2024-01-02T05:04:05+02:00"), false),
+			Right: cmpOp(metaCreated, store.OpLt, mustTime(t, "2024-01-02T05:04:06+02:00"), false),
+		}},
 		{"core URN prefix on id", `urn:ietf:params:scim:schemas:core:2.0:User:id eq "x"`, u, cmpOp(idPath, store.OpEq, "x", true)},
 		{"members.value", `Members.Value eq "u1"`, g, cmpOp(membersValue, store.OpEq, "u1", true)},
 		{"members pr", `members pr`, g, cmpOp(members, store.OpPr, nil, false)},
@@ -284,7 +289,7 @@ func TestValueTypes(t *testing.T) {
 		{"decimal from integer literal", `urn:example:params:scim:schemas:extension:custom:2.0:User:score eq 2`, u, cmpOp(score, store.OpEq, float64(2), false)},
 		{"decimal exponent", `urn:example:params:scim:schemas:extension:custom:2.0:User:score eq 1.5E3`, u, cmpOp(score, store.OpEq, float64(1500), false)},
 		{"dateTime extension stays string", `urn:example:params:scim:schemas:extension:custom:2.0:User:hireDate gt "2020-01-01T00:00:00Z"`, u, cmpOp(hire, store.OpGt, "2020-01-01T00:00:00Z", false)},
-		{"meta fractional UTC", `meta.created le "2024-01-02T03:04:05.123Z"`, u, cmpOp(metaCreated, store.OpLe, mustTime(t, "2024-01-02T03:04:05.123Z"), false)},
+		{"meta fractional UTC", `meta.created le "2024-01-02T03:04:05.123Z"`, u, cmpOp(metaCreated, store.OpLt, mustTime(t, "2024-01-02T03:04:06Z"), false)},
 	})
 	long := strings.Repeat("x", 100)
 	runErr(t, []errCase{

@@ -58,7 +58,55 @@ func compare(r resolved, rawOp filter.CompareOperator, v any) (store.Filter, err
 		return nil, err
 	}
 	c.Value = val
+	if t, ok := val.(time.Time); ok && r.time {
+		return shownPrecision(c, t), nil
+	}
 	return c, nil
+}
+
+// shownPrecision compares meta.created or meta.lastModified as the server
+// shows them, in whole seconds (RFC 3339 without a fraction, as elimity
+// writes meta), while the store keeps nanoseconds: `meta.lastModified eq`
+// the value a client read must find the resource, and `gt` it must not
+// (an incremental sync would read the same users again). The comparison of
+// the shown value s = floor(stored) with t becomes a range on the stored
+// value.
+func shownPrecision(c store.Compare, t time.Time) store.Filter {
+	at := func(op store.Operator, v time.Time) store.Compare {
+		d := c
+		d.Op, d.Value = op, v
+		return d
+	}
+	lo := t.Truncate(time.Second)
+	next := lo.Add(time.Second)
+	whole := t.Equal(lo)
+	ceil := next // the first whole second at or after t
+	if whole {
+		ceil = t
+	}
+	switch c.Op {
+	case store.OpEq:
+		if !whole { // no shown value has a fraction
+			return store.And{Left: at(store.OpLt, lo), Right: at(store.OpGe, next)}
+		}
+		return store.And{Left: at(store.OpGe, t), Right: at(store.OpLt, next)}
+	case store.OpNe:
+		if !whole {
+			d := c
+			d.Op, d.Value = store.OpPr, nil
+			return d
+		}
+		return store.Or{Left: at(store.OpLt, t), Right: at(store.OpGe, next)}
+	case store.OpGt:
+		return at(store.OpGe, next)
+	case store.OpGe:
+		return at(store.OpGe, ceil)
+	case store.OpLt:
+		return at(store.OpLt, ceil)
+	case store.OpLe:
+		return at(store.OpLt, next)
+	}
+	return c
 }
 
 // checkOperator enforces which operators make sense for a type. RFC 7644
