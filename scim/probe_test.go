@@ -710,3 +710,43 @@ func TestProbeMetaFiltersUseTheShownValue(t *testing.T) {
 		}
 	}
 }
+
+// "The primary attribute value true MUST appear no more than once" (RFC
+// 7643 section 2.4): a POST or PUT with two primary emails keeps the first,
+// as a PATCH does, instead of storing both.
+func TestProbeOnePrimary(t *testing.T) {
+	e := newPatchEnv(t, scim.Tenant{Name: "t"})
+	body := func(emails string) string {
+		return `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"ada","emails":[` + emails + `],
+			"phoneNumbers":[{"value":"1","primary":true},{"value":"2","primary":"True"},{"value":"3"}]}`
+	}
+	check := func(step string, doc map[string]any, wantEmails ...bool) {
+		t.Helper()
+		for attr, want := range map[string][]bool{"emails": wantEmails, "phoneNumbers": {true, false, false}} {
+			list, _ := doc[attr].([]any)
+			var got []bool
+			for _, e := range list {
+				p, _ := e.(map[string]any)["primary"].(bool)
+				got = append(got, p)
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("%s: %s primary %v, want %v", step, attr, got, want)
+			}
+		}
+	}
+	status, _, doc := e.do(http.MethodPost, "/Users", body(`{"value":"a@x","primary":true},{"value":"b@x","primary":true}`))
+	if status != http.StatusCreated {
+		t.Fatalf("create: %d %v", status, doc)
+	}
+	id, _ := doc["id"].(string)
+	check("create answer", doc, true, false)
+	_, _, doc = e.do(http.MethodGet, "/Users/"+id, "")
+	check("create read back", doc, true, false)
+	status, _, doc = e.do(http.MethodPut, "/Users/"+id, body(`{"value":"a@x"},{"value":"b@x","primary":true},{"value":"c@x","primary":true}`))
+	if status != http.StatusOK {
+		t.Fatalf("put: %d %v", status, doc)
+	}
+	check("put answer", doc, false, true, false)
+	_, _, doc = e.do(http.MethodGet, "/Users/"+id, "")
+	check("put read back", doc, false, true, false)
+}
