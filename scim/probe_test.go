@@ -750,3 +750,21 @@ func TestProbeOnePrimary(t *testing.T) {
 	_, _, doc = e.do(http.MethodGet, "/Users/"+id, "")
 	check("put read back", doc, false, true, false)
 }
+
+// A compressed body is an unsupported content coding (415 with
+// Accept-Encoding, RFC 9110 section 15.5.16), not invalid UTF-8 (400).
+func TestProbeContentEncoding(t *testing.T) {
+	e := newPatchEnv(t, scim.Tenant{Name: "t"})
+	body := `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"ada"}`
+	status, h, doc := e.do(http.MethodPost, "/Users", body, "Content-Encoding", "gzip")
+	wantError(t, "gzip body", status, doc, http.StatusUnsupportedMediaType, "")
+	if h.Get("Accept-Encoding") != "identity" {
+		t.Errorf("gzip body: Accept-Encoding %q, want identity", h.Get("Accept-Encoding"))
+	}
+	if status, _, doc := e.do(http.MethodGet, "/Users", ""); doc["totalResults"] != float64(0) {
+		t.Errorf("after the refused POST: %d %v", status, doc)
+	}
+	if status, _, doc := e.do(http.MethodPost, "/Users", body, "Content-Encoding", "identity"); status != http.StatusCreated {
+		t.Errorf("identity body: %d %v", status, doc)
+	}
+}

@@ -352,6 +352,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				"Content-Type must be application/scim+json or application/json.")
 			return
 		}
+		// A compressed body was read as text and refused as invalid UTF-8
+		// (400); RFC 9110 section 15.5.16 answers an unsupported content
+		// coding with 415 and Accept-Encoding.
+		if ce := strings.TrimSpace(r.Header.Get("Content-Encoding")); ce != "" && !strings.EqualFold(ce, "identity") {
+			w.Header().Set("Accept-Encoding", "identity")
+			writeError(w, http.StatusUnsupportedMediaType, "",
+				"Content-Encoding is not supported: send the body uncompressed.")
+			return
+		}
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.maxBody))
 		if err != nil {
 			var tooBig *http.MaxBytesError
