@@ -2,9 +2,7 @@ package scim
 
 import (
 	"fmt"
-	"maps"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -12,6 +10,7 @@ import (
 	scimerrors "github.com/elimity-com/scim/errors"
 	"github.com/elimity-com/scim/optional"
 
+	"github.com/scimbridge/scimbridge/scim/patch"
 	"github.com/scimbridge/scimbridge/store"
 )
 
@@ -112,7 +111,7 @@ func cleanValue(v any) any {
 // re-enables a deactivated account (the store has no unassigned state).
 func userFromAttributes(u *store.User, attrs map[string]any) error {
 	attrs = cleanAttributes(attrs)
-	onePrimary(attrs)
+	patch.OnePrimary(attrs)
 	name, ok := attrs[attrUserName].(string)
 	if !ok || strings.TrimSpace(name) == "" {
 		return badValue("userName is required and must be a non-empty string.")
@@ -134,55 +133,6 @@ func userFromAttributes(u *store.User, attrs map[string]any) error {
 	delete(attrs, attrActive)
 	u.UserName, u.ExternalID, u.Active, u.Attributes = name, ext, active, attrs
 	return nil
-}
-
-// onePrimary keeps primary true on the first element only of each
-// multi-valued attribute (RFC 7643 section 2.4: "The primary attribute
-// value true MUST appear no more than once"), as a PATCH does; later
-// elements that said true say false. A POST or PUT with two primary emails
-// was stored as sent, and a mapping from emails[primary eq true].value got
-// whichever came first out of the store. Lists and elements it changes are
-// copies: attrs may share them with other values.
-func onePrimary(attrs map[string]any) {
-	for k, v := range attrs {
-		list, ok := v.([]any)
-		if !ok {
-			continue
-		}
-		seen, copied := false, false
-		for i, e := range list {
-			m, ok := e.(map[string]any)
-			if !ok {
-				continue
-			}
-			p, ok := m["primary"]
-			if !ok || !truthy(p) {
-				continue
-			}
-			if !seen {
-				seen = true
-				continue
-			}
-			if !copied {
-				list, copied = slices.Clone(list), true
-				attrs[k] = list
-			}
-			c := maps.Clone(m)
-			c["primary"] = false
-			list[i] = c
-		}
-	}
-}
-
-// truthy is a boolean true or Entra's "True".
-func truthy(v any) bool {
-	switch v := v.(type) {
-	case bool:
-		return v
-	case string:
-		return strings.EqualFold(v, "true")
-	}
-	return false
 }
 
 func optionalString(attrs map[string]any, key string) (string, error) {

@@ -2,6 +2,7 @@ package patch
 
 import (
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -315,6 +316,37 @@ func enforcePrimary(a schema.CoreAttribute, list []any, keep int) {
 				list[i] = m
 			}
 		}
+	}
+}
+
+// OnePrimary applies enforcePrimary's rule to a whole resource, for a POST
+// or PUT: in each multi-valued attribute only the first element that says
+// primary true keeps it (RFC 7643 section 2.4: "The primary attribute value
+// true MUST appear no more than once"); the later ones say false. A body
+// with two primary emails was stored as sent, and a mapping from
+// emails[primary eq true].value got whichever came first out of the store.
+// Lists and elements it changes are copies: res may share them.
+func OnePrimary(res map[string]any) {
+	for k, v := range res {
+		list, ok := v.([]any)
+		if !ok {
+			continue
+		}
+		first := slices.IndexFunc(list, isPrimaryElem)
+		if first < 0 || !slices.ContainsFunc(list[first+1:], isPrimaryElem) {
+			continue
+		}
+		list = slices.Clone(list)
+		for i := first + 1; i < len(list); i++ {
+			if m, ok := list[i].(map[string]any); ok {
+				if pk, p, ok := lookup(m, "primary"); ok && isTrue(p) {
+					m = shallowMap(m)
+					m[pk] = false
+					list[i] = m
+				}
+			}
+		}
+		res[k] = list
 	}
 }
 
