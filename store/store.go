@@ -54,8 +54,12 @@ type User struct {
 	RawAttributes string
 	// Groups is computed by reads (GetUser, ListUsers): the groups the user is
 	// a direct member of, ordered by display name. Ignored by writes.
-	Groups    []GroupRef
-	Version   int64 // starts at 1, +1 on every change; the ETag is W/"<Version>"
+	Groups []GroupRef
+	// Version starts at 1 and grows with every change of what a read
+	// returns: the user's own fields, and its Groups (it joined or left a
+	// group, or one of its groups was renamed or deleted); UpdatedAt moves
+	// with it. The ETag is W/"<Version>".
+	Version   int64
 	CreatedAt time.Time
 	UpdatedAt time.Time
 	// Memo, set by some reads of some backends, is shared by every read of
@@ -82,7 +86,10 @@ type Group struct {
 	Attributes map[string]any
 	// Members is loaded by GetGroup/ListGroups only when asked for
 	// (WithMembers); on writes it is the complete desired member list.
-	Members   []Member
+	Members []Member
+	// Version starts at 1 and grows with every change of what a read
+	// returns: the group's own fields, its member list, and a member's
+	// display (a member user or group renamed); UpdatedAt moves with it.
 	Version   int64
 	CreatedAt time.Time
 	UpdatedAt time.Time

@@ -220,6 +220,25 @@ func TestEqualityFiltersUseIndexes(t *testing.T) {
 	}
 }
 
+// The version bumps of computed changes find their rows by id, not by
+// walking the tenant (a membership PATCH cost 19 ms at 100,000 users).
+func TestVersionBumpPlans(t *testing.T) {
+	db, _ := open(t)
+	for name, c := range map[string]struct {
+		q          string
+		want, deny string
+	}{
+		"bumpUsers":          {bumpUsersSQL, "USING INDEX sqlite_autoindex_users_1 (id=?)", "users_tenant_seq"},
+		"bumpMemberUsers":    {bumpMemberUsersSQL, "USING INDEX sqlite_autoindex_users_1 (id=?)", "users_tenant_seq"},
+		"bumpGroupsOfMember": {bumpGroupsOfMemberSQL, "USING INDEX sqlite_autoindex_groups_1 (id=?)", "groups_tenant_seq"},
+	} {
+		plan := explain(t, db, c.q, []any{1, "t", `["u1"]`})
+		if !strings.Contains(plan, c.want) || strings.Contains(plan, c.deny) || strings.Contains(plan, "SCAN users") || strings.Contains(plan, "SCAN groups") {
+			t.Errorf("%s: plan does not look the rows up by id:\n%s", name, plan)
+		}
+	}
+}
+
 func explain(t *testing.T, db *DB, q string, args []any) string {
 	t.Helper()
 	rows, err := db.r.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+q, args...)

@@ -408,3 +408,38 @@ func TestLookupCacheStaysWithinItsBudget(t *testing.T) {
 		t.Errorf("after dropping all: %d entries, %d bytes", c.len(), c.bytes)
 	}
 }
+
+// PatchGroupMembers, like UpdateGroup, gives the users who joined or left a
+// new version (their groups attribute changed; storetest's
+// ComputedVersions covers the Store methods); the others keep theirs.
+func TestPatchGroupMembersTouchesTheUsersItMoves(t *testing.T) {
+	db, _ := open(t)
+	ctx := t.Context()
+	var ids []string
+	for _, name := range []string{"ann", "bob", "cy"} {
+		u, err := db.CreateUser(ctx, store.User{Tenant: "t", UserName: name, Active: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, u.ID)
+	}
+	g, err := db.CreateGroup(ctx, store.Group{Tenant: "t", DisplayName: "G", Members: []store.Member{{Value: ids[0]}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	version := func(id string) int64 {
+		u, err := db.GetUser(ctx, "t", id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return u.Version
+	}
+	before := []int64{version(ids[0]), version(ids[1]), version(ids[2])}
+	if _, err := db.PatchGroupMembers(ctx, "t", g.ID, nil, []string{ids[1]}, []string{ids[0]}, nil, false); err != nil {
+		t.Fatal(err)
+	}
+	after := []int64{version(ids[0]), version(ids[1]), version(ids[2])}
+	if after[0] != before[0]+1 || after[1] != before[1]+1 || after[2] != before[2] {
+		t.Errorf("versions %v → %v; want ann (left) and bob (joined) +1, cy unchanged", before, after)
+	}
+}

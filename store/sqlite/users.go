@@ -345,7 +345,7 @@ func (d *DB) UpdateUser(ctx context.Context, tenant, id string, fn func(*store.U
 			return userConflict(err, next)
 		}
 		if display := memberDisplay(displayNameAttr(next.Attributes), next.UserName); display != oldDisplay {
-			if err := d.setMemberDisplay(ctx, tx, id, display); err != nil {
+			if err := d.setMemberDisplay(ctx, tx, tenant, id, display, now); err != nil {
 				return err
 			}
 		}

@@ -92,13 +92,15 @@ type filterCase struct {
 func testUserFilters(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	us := filterUsers(t, s)
-	// alice changes last, so her lastModified is the newest.
+	// Joining a group gives bob a new version and lastModified (his groups
+	// changed); alice changes last, so her lastModified is the newest.
+	admins := createGroup(t, s, store.Group{Tenant: "f", DisplayName: "Admins", Members: refs("id-alice", "id-bob")})
+	us["id-bob"] = getUser(t, s, "f", "id-bob")
 	alice, err := s.UpdateUser(ctx, "f", "id-alice", func(u *store.User) error { u.Attributes["title"] = "Boss"; return nil })
 	if err != nil {
 		t.Fatal(err)
 	}
 	us[alice.ID] = alice
-	admins := createGroup(t, s, store.Group{Tenant: "f", DisplayName: "Admins", Members: refs("id-alice", "id-bob")})
 
 	all := []string{"alice", "Bob", `100%_sure\yes`, "ÅSA", "dave"}
 	except := func(names ...string) []string {
