@@ -333,10 +333,11 @@ func TestProbeUniquenessDetail(t *testing.T) {
 	}
 }
 
-// A complex value with nothing assigned reads back absent, not as {}:
-// OneLogin's enterprise template sends manager {"managerId", "displayName"}
-// (idp-scim-clients.md section 4), whose sub-attributes are unknown and
-// readOnly, and it read back as "manager": {}; PUT and PATCH likewise.
+// A complex value with nothing assigned reads back absent, not as {}: a
+// manager of only the readOnly displayName read back as "manager": {}; PUT
+// and PATCH likewise. (OneLogin's enterprise template, manager {"managerId",
+// "displayName"} (idp-scim-clients.md section 4), keeps managerId as the
+// value: TestProbeOneLoginManagerID.)
 func TestProbeEmptyComplexValueIsUnassigned(t *testing.T) {
 	e := newPatchEnv(t, scim.Tenant{Name: "t"})
 	const ent = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
@@ -356,7 +357,7 @@ func TestProbeEmptyComplexValueIsUnassigned(t *testing.T) {
 			}
 		}
 	}
-	check("create", map[string]any{ent: map[string]any{"department": "Sales"}, "name": map[string]any{"givenName": "F", "familyName": "L"}})
+	check("create", map[string]any{ent: map[string]any{"department": "Sales", "manager": map[string]any{"value": "m-1"}}, "name": map[string]any{"givenName": "F", "familyName": "L"}})
 	status, _, doc = e.do(http.MethodPut, "/Users/"+id, `{`+probeUserSchema+`,"userName":"ol","name":{"givenName":null},"`+ent+`":{"manager":{"displayName":"x"}}}`)
 	if status != http.StatusOK {
 		t.Fatalf("put: %d %v", status, doc)
@@ -767,4 +768,41 @@ func TestProbeContentEncoding(t *testing.T) {
 	if status, _, doc := e.do(http.MethodPost, "/Users", body, "Content-Encoding", "identity"); status != http.StatusCreated {
 		t.Errorf("identity body: %d %v", status, doc)
 	}
+}
+
+// OneLogin's "Enterprise User Schema" template sends the manager as
+// {"managerId": …, "displayName": …} (idp-scim-clients.md section 4): the
+// id is kept as manager.value on POST and PUT instead of being dropped.
+func TestProbeOneLoginManagerID(t *testing.T) {
+	e := newPatchEnv(t, scim.Tenant{Name: "t", AlwaysReturnName: true})
+	const ent = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+	body := func(manager string) string {
+		return `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"olu","active":"true","id":null,
+			"meta":{"resourceType":"User"},"title":"managerId is not an attribute",
+			"` + ent + `":{"department":"D","manager":` + manager + `}}`
+	}
+	manager := func(step string, doc map[string]any, want string) {
+		t.Helper()
+		ext, _ := doc[ent].(map[string]any)
+		m, _ := ext["manager"].(map[string]any)
+		if got, _ := m["value"].(string); got != want || ext["department"] != "D" || doc["title"] != "managerId is not an attribute" {
+			t.Errorf("%s: %s = %v, want manager.value %q", step, ent, ext, want)
+		}
+	}
+	status, _, doc := e.do(http.MethodPost, "/Users", body(`{"managerId":"m-77","displayName":"Man Ager"}`))
+	if status != http.StatusCreated {
+		t.Fatalf("create: %d %v", status, doc)
+	}
+	id, _ := doc["id"].(string)
+	manager("create answer", doc, "m-77")
+	_, _, doc = e.do(http.MethodGet, "/Users/"+id, "")
+	manager("create read back", doc, "m-77")
+	if status, _, doc = e.do(http.MethodPut, "/Users/"+id, body(`{"ManagerID":"m-78"}`)); status != http.StatusOK {
+		t.Fatalf("put: %d %v", status, doc)
+	}
+	manager("put answer", doc, "m-78")
+	if status, _, doc = e.do(http.MethodPut, "/Users/"+id, body(`{"value":"m-79","managerId":"m-80"}`)); status != http.StatusOK {
+		t.Fatalf("put with both: %d %v", status, doc)
+	}
+	manager("put with value and managerId", doc, "m-79")
 }

@@ -398,6 +398,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 		}
+		if segs[0] == "Users" && (r.Method == http.MethodPost && len(segs) == 1 || r.Method == http.MethodPut && len(segs) == 2) {
+			body = managerIDAlias(body)
+		}
 		if r.Method == http.MethodPost && len(segs) == 1 && s.serveDirectCreate(w, r, ts, segs[0], body) {
 			return
 		}
