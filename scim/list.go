@@ -210,9 +210,16 @@ func (s *Server) serveSearch(w http.ResponseWriter, r *http.Request, ts *tenantS
 	if sr.StartIndex != nil {
 		startIndex = max(*sr.StartIndex, 1)
 	}
+	include, exclude := strings.Join(sr.Attributes, ","), strings.Join(sr.ExcludedAttributes, ",")
+	for param, list := range map[string]string{"attributes": include, "excludedAttributes": exclude} {
+		if err := attrNamesLimit(param, list); err != nil {
+			writeSCIMError(w, err)
+			return
+		}
+	}
 	proj := projection{
-		include: parseAttrList(strings.Join(sr.Attributes, ",")),
-		exclude: parseAttrList(strings.Join(sr.ExcludedAttributes, ",")),
+		include: parseAttrList(include),
+		exclude: parseAttrList(exclude),
 	}
 	s.writeList(w, r, ts, endpoint, sr.Filter, startIndex, count, proj)
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/scim2/filter-parser/v2"
 
 	"github.com/scimbridge/scimbridge/internal/jsonenc"
+	"github.com/scimbridge/scimbridge/scim/patch"
 )
 
 // PATCH /Groups/{id} with membership operations only, without elimity.
@@ -181,6 +182,12 @@ func (s *Server) serveDirectPatch(w http.ResponseWriter, r *http.Request, ts *te
 	}
 	if !ok {
 		return false
+	}
+	// Membership operations are cheap each, but the limit is the same for
+	// every PATCH (README): 11,500 of them took 0.8 s.
+	if err := patch.CheckCount(len(ops)); err != nil {
+		writeSCIMError(w, err)
+		return true
 	}
 	res, err := apply(r, id, ops)
 	s.writeWritten(w, r, http.MethodPatch, res, err, rt, ts.users.links.base+"/"+endpoint+"/"+url.PathEscape(id), schemas)

@@ -413,6 +413,27 @@ func TestProbeTooManyPatchOperations(t *testing.T) {
 	if emails, _ := doc["emails"].([]any); status != http.StatusOK || len(emails) != patch.MaxOperations {
 		t.Errorf("PATCH with %d operations: %d, %d emails", patch.MaxOperations, status, len(emails))
 	}
+	// The membership fast path keeps the same limit.
+	g := e.group("Staff", nil)
+	memberOps := func(n int) string {
+		var b strings.Builder
+		for i := range n {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString(`{"op":"add","path":"members","value":[{"value":"` + u + `"}]}`)
+		}
+		return `{` + probePatchOp + `,"Operations":[` + b.String() + `]}`
+	}
+	_, _, gBefore := e.do(http.MethodGet, "/Groups/"+g, "")
+	status, _, doc = e.do(http.MethodPatch, "/Groups/"+g, memberOps(patch.MaxOperations+1))
+	wantError(t, "membership PATCH with too many operations", status, doc, http.StatusBadRequest, "invalidValue")
+	if _, _, gAfter := e.do(http.MethodGet, "/Groups/"+g, ""); !cmp.Equal(gBefore, gAfter) {
+		t.Errorf("a refused membership PATCH changed the group:\n%s", cmp.Diff(gBefore, gAfter))
+	}
+	if status, _, doc = e.do(http.MethodPatch, "/Groups/"+g, memberOps(patch.MaxOperations)); status != http.StatusOK {
+		t.Errorf("membership PATCH with %d operations: %d %v", patch.MaxOperations, status, doc)
+	}
 }
 
 // attributes and excludedAttributes list at most scim.MaxAttributeNames
@@ -431,9 +452,24 @@ func TestProbeAttributeListsAreBounded(t *testing.T) {
 	for _, param := range []string{"attributes", "excludedAttributes"} {
 		status, _, doc := e.do(http.MethodGet, "/Users?"+param+"="+names(scim.MaxAttributeNames+1), "")
 		wantError(t, param+" too long", status, doc, http.StatusBadRequest, "invalidValue")
-		status, _, doc = e.do(http.MethodGet, "/Users?"+param+"="+names(scim.MaxAttributeNames), "")
+		// Empty names (a trailing comma) do not count.
+		status, _, doc = e.do(http.MethodGet, "/Users?"+param+"="+names(scim.MaxAttributeNames)+",,", "")
 		if n, _ := doc["totalResults"].(float64); status != http.StatusOK || n != 1 {
 			t.Errorf("%s with %d names: %d %v", param, scim.MaxAttributeNames, status, doc)
+		}
+		// POST .search takes the same parameters (RFC 7644 section 3.4.3).
+		list := func(n int) string {
+			b, _ := json.Marshal(strings.Split(names(n), ","))
+			return string(b)
+		}
+		search := func(n int) string {
+			return `{"schemas":["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],"` + param + `":` + list(n) + `}`
+		}
+		status, _, doc = e.do(http.MethodPost, "/Users/.search", search(scim.MaxAttributeNames+1))
+		wantError(t, param+" too long in .search", status, doc, http.StatusBadRequest, "invalidValue")
+		status, _, doc = e.do(http.MethodPost, "/Users/.search", search(scim.MaxAttributeNames))
+		if n, _ := doc["totalResults"].(float64); status != http.StatusOK || n != 1 {
+			t.Errorf(".search %s with %d names: %d %v", param, scim.MaxAttributeNames, status, doc)
 		}
 	}
 }
@@ -709,6 +745,16 @@ func TestProbeMetaFiltersUseTheShownValue(t *testing.T) {
 				t.Errorf("%s: %d, %v results; want found=%v", filter, status, doc["totalResults"], tc.found)
 			}
 		}
+		// A tenth of a nanosecond after the shown value is after it, though
+		// time.Parse keeps nanoseconds only.
+		after := strings.TrimSuffix(shown, "Z") + ".0000000001Z"
+		for op, found := range map[string]bool{"eq": false, "ne": true, "gt": false, "ge": false, "lt": true, "le": true} {
+			filter := fmt.Sprintf(`meta.%s %s "%s" and userName eq "ada"`, attr, op, after)
+			status, _, doc := e.do(http.MethodGet, "/Users?filter="+url.QueryEscape(filter), "")
+			if n, _ := doc["totalResults"].(float64); status != http.StatusOK || (n == 1) != found {
+				t.Errorf("%s: %d, %v results; want found=%v", filter, status, doc["totalResults"], found)
+			}
+		}
 	}
 }
 
@@ -764,6 +810,23 @@ func TestProbeContentEncoding(t *testing.T) {
 	}
 	if status, _, doc := e.do(http.MethodGet, "/Users", ""); doc["totalResults"] != float64(0) {
 		t.Errorf("after the refused POST: %d %v", status, doc)
+	}
+	// Header lines of one field are one list (RFC 9110 section 5.3).
+	req, err := http.NewRequest(http.MethodPost, e.url+"/Users", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer tok")
+	req.Header.Set("Content-Type", "application/scim+json")
+	req.Header.Add("Content-Encoding", "identity")
+	req.Header.Add("Content-Encoding", "gzip")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnsupportedMediaType {
+		t.Errorf("identity and gzip on two lines: %d, want 415", resp.StatusCode)
 	}
 	if status, _, doc := e.do(http.MethodPost, "/Users", body, "Content-Encoding", "identity"); status != http.StatusCreated {
 		t.Errorf("identity body: %d %v", status, doc)

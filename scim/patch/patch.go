@@ -34,7 +34,7 @@ type Schema struct {
 // More than MaxOperations operations are refused (400 invalidValue) before
 // any is applied.
 func Apply(res map[string]any, ops []scim.PatchOperation, s Schema) (map[string]any, error) {
-	if err := checkCount(len(ops)); err != nil {
+	if err := CheckCount(len(ops)); err != nil {
 		return nil, err
 	}
 	out := shallowMap(res)
@@ -56,8 +56,9 @@ func Apply(res map[string]any, ops []scim.PatchOperation, s Schema) (map[string]
 // (scim.memberOps) does not come here.
 const MaxOperations = 1000
 
-// checkCount refuses more than MaxOperations operations.
-func checkCount(n int) error {
+// CheckCount refuses more than MaxOperations operations (400 invalidValue),
+// for every path a PATCH takes.
+func CheckCount(n int) error {
 	if n > MaxOperations {
 		return scimerrors.ScimError{
 			ScimType: scimerrors.ScimTypeInvalidValue,

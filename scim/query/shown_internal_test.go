@@ -59,9 +59,43 @@ func TestShownPrecisionComparesTheShownValue(t *testing.T) {
 		store.OpLt: func(s, t time.Time) bool { return s.Before(t) },
 		store.OpLe: func(s, t time.Time) bool { return !s.After(t) },
 	}
+	// A value with non-zero digits beyond the nanoseconds (exact false)
+	// lies strictly between tv and tv+1ns: shown values (whole seconds)
+	// compare with it as with tv+½ns.
+	inexact := map[store.Operator]func(shown, t time.Time) bool{
+		store.OpEq: func(time.Time, time.Time) bool { return false },
+		store.OpNe: func(time.Time, time.Time) bool { return true },
+		store.OpGt: func(s, t time.Time) bool { return s.After(t) },
+		store.OpGe: func(s, t time.Time) bool { return s.After(t) },
+		store.OpLt: func(s, t time.Time) bool { return !s.After(t) },
+		store.OpLe: func(s, t time.Time) bool { return !s.After(t) },
+	}
+	for op, want := range inexact {
+		for _, tv := range ts {
+			f := shownPrecision(store.Compare{Path: store.AttrPath{Name: "meta", Sub: "created"}, Op: op, Value: tv}, tv, false)
+			for _, s := range stored {
+				shown := s.Truncate(time.Second)
+				if got := evalTime(t, f, s); got != want(shown, tv) {
+					t.Errorf("%s %s + <1ns: stored %s (shown %s) matched %v, want %v", op, tv.Format(time.RFC3339Nano),
+						s.Format(time.RFC3339Nano), shown.Format(time.RFC3339), got, !got)
+				}
+			}
+		}
+	}
+	for _, c := range []struct {
+		in   string
+		want bool
+	}{
+		{"2026-11-29T03:06:19Z", false}, {"2026-11-29T03:06:19.123456789Z", false}, {"2026-11-29T03:06:19.1234567890Z", false},
+		{"2026-11-29T03:06:19.0000000001Z", true}, {"2026-11-29T03:06:19.0000000001+02:00", true}, {"2026-11-29T03:06:19.", false},
+	} {
+		if got := beyondNanoseconds(c.in); got != c.want {
+			t.Errorf("beyondNanoseconds(%q) = %v", c.in, got)
+		}
+	}
 	for op, want := range ref {
 		for _, tv := range ts {
-			f := shownPrecision(store.Compare{Path: store.AttrPath{Name: "meta", Sub: "lastModified"}, Op: op, Value: tv}, tv)
+			f := shownPrecision(store.Compare{Path: store.AttrPath{Name: "meta", Sub: "lastModified"}, Op: op, Value: tv}, tv, true)
 			for _, s := range stored {
 				shown := s.Truncate(time.Second)
 				if got := evalTime(t, f, s); got != want(shown, tv) {

@@ -59,7 +59,8 @@ func compare(r resolved, rawOp filter.CompareOperator, v any) (store.Filter, err
 	}
 	c.Value = val
 	if t, ok := val.(time.Time); ok && r.time {
-		return shownPrecision(c, t), nil
+		raw, _ := v.(string)
+		return shownPrecision(c, t, !beyondNanoseconds(Unescape(raw))), nil
 	}
 	return c, nil
 }
@@ -70,8 +71,10 @@ func compare(r resolved, rawOp filter.CompareOperator, v any) (store.Filter, err
 // the value a client read must find the resource, and `gt` it must not
 // (an incremental sync would read the same users again). The comparison of
 // the shown value s = floor(stored) with t becomes a range on the stored
-// value.
-func shownPrecision(c store.Compare, t time.Time) store.Filter {
+// value. exact is false when the value sent had non-zero digits beyond the
+// nanoseconds t keeps: it lies strictly between t and t+1ns, so it is never
+// a whole second.
+func shownPrecision(c store.Compare, t time.Time, exact bool) store.Filter {
 	at := func(op store.Operator, v time.Time) store.Compare {
 		d := c
 		d.Op, d.Value = op, v
@@ -79,7 +82,7 @@ func shownPrecision(c store.Compare, t time.Time) store.Filter {
 	}
 	lo := t.Truncate(time.Second)
 	next := lo.Add(time.Second)
-	whole := t.Equal(lo)
+	whole := exact && t.Equal(lo)
 	ceil := next // the first whole second at or after t
 	if whole {
 		ceil = t
@@ -107,6 +110,21 @@ func shownPrecision(c store.Compare, t time.Time) store.Filter {
 		return at(store.OpLt, next)
 	}
 	return c
+}
+
+// beyondNanoseconds reports whether an RFC 3339 date-time has non-zero
+// fractional digits after the ninth, which time.Parse drops.
+func beyondNanoseconds(s string) bool {
+	dot := strings.IndexByte(s, '.')
+	if dot < 0 {
+		return false
+	}
+	digits := s[dot+1:]
+	end := 0
+	for end < len(digits) && digits[end] >= '0' && digits[end] <= '9' {
+		end++
+	}
+	return end > 9 && strings.Trim(digits[9:end], "0") != ""
 }
 
 // checkOperator enforces which operators make sense for a type. RFC 7644
