@@ -70,14 +70,19 @@ func TestShownPrecisionComparesTheShownValue(t *testing.T) {
 		store.OpLt: func(s, t time.Time) bool { return !s.After(t) },
 		store.OpLe: func(s, t time.Time) bool { return !s.After(t) },
 	}
-	for op, want := range inexact {
-		for _, tv := range ts {
-			f := shownPrecision(store.Compare{Path: store.AttrPath{Name: "meta", Sub: "created"}, Op: op, Value: tv}, tv, false)
-			for _, s := range stored {
-				shown := s.Truncate(time.Second)
-				if got := evalTime(t, f, s); got != want(shown, tv) {
-					t.Errorf("%s %s + <1ns: stored %s (shown %s) matched %v, want %v", op, tv.Format(time.RFC3339Nano),
-						s.Format(time.RFC3339Nano), shown.Format(time.RFC3339), got, !got)
+	for _, refs := range []struct {
+		exact bool
+		want  map[store.Operator]func(shown, t time.Time) bool
+	}{{true, ref}, {false, inexact}} {
+		for op, want := range refs.want {
+			for _, tv := range ts {
+				f := shownPrecision(store.Compare{Path: store.AttrPath{Name: "meta", Sub: "lastModified"}, Op: op, Value: tv}, tv, refs.exact)
+				for _, s := range stored {
+					shown := s.Truncate(time.Second)
+					if got := evalTime(t, f, s); got != want(shown, tv) {
+						t.Errorf("%s %s (exact %v): stored %s (shown %s) matched %v, want %v (filter %+v)", op,
+							tv.Format(time.RFC3339Nano), refs.exact, s.Format(time.RFC3339Nano), shown.Format(time.RFC3339), got, !got, f)
+					}
 				}
 			}
 		}
@@ -93,16 +98,5 @@ func TestShownPrecisionComparesTheShownValue(t *testing.T) {
 			t.Errorf("beyondNanoseconds(%q) = %v", c.in, got)
 		}
 	}
-	for op, want := range ref {
-		for _, tv := range ts {
-			f := shownPrecision(store.Compare{Path: store.AttrPath{Name: "meta", Sub: "lastModified"}, Op: op, Value: tv}, tv, true)
-			for _, s := range stored {
-				shown := s.Truncate(time.Second)
-				if got := evalTime(t, f, s); got != want(shown, tv) {
-					t.Errorf("%s %s: stored %s (shown %s) matched %v, want %v (filter %+v)",
-						op, tv.Format(time.RFC3339Nano), s.Format(time.RFC3339Nano), shown.Format(time.RFC3339), got, !got, f)
-				}
-			}
-		}
-	}
+
 }
